@@ -1,0 +1,308 @@
+package wasmrt
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/roosthq/roost/sdk/abi"
+)
+
+// instance is one instantiated connector. It runs one call at a time; the
+// pool guarantees that.
+type instance struct {
+	module   *Module
+	mod      api.Module
+	mem      api.Memory
+	describeFn api.Function
+	handleFn api.Function
+	stack    [3]uint64
+	calls    int
+	maxCalls int
+	output   *guestOutput
+	state    callState // reused by every call of this instance
+	ctx      callCtx   // reused by every call of this instance
+
+	// watchdog stops the guest when a call's deadline passes. One timer per
+	// instance, re-armed per call, costs no allocation on the hot path.
+	watchdog *time.Timer
+	stopped  atomic.Uint32 // the exit code the watchdog closed the module with, or 0
+}
+
+var instanceSeq atomic.Uint64
+
+func (m *Module) newInstance(ctx context.Context) (*instance, error) {
+	out := &guestOutput{logger: m.logger}
+	cfg := wazero.NewModuleConfig().
+		WithName(""). // anonymous: many instances of one module may coexist
+		WithStartFunctions(abi.ExportInitialize).
+		WithRandSource(rand.Reader).
+		WithSysWalltime().
+		WithSysNanotime().
+		WithStdout(out).
+		WithStderr(out)
+	// No WithFS, WithEnv, WithArgs: the guest sees no files, environment or
+	// arguments, and wazero offers WASI sockets only when asked to.
+	mod, err := m.engine.rt.InstantiateModule(ctx, m.compiled, cfg)
+	if err != nil {
+		f, msg := classify(ctx, err, out.tail())
+		if f == FaultTrap || f == FaultExit {
+			f = FaultInstantiate
+		}
+		return nil, &CallError{Code: abi.Code(f), Fault: f, Message: "start instance: " + msg, Retryable: f == FaultTimeout}
+	}
+	// Spread restarts so a pool's instances do not all retire together.
+	jitter := int(instanceSeq.Add(1)*7919) % (m.limits.MaxCallsPerInstance/10 + 1)
+	inst := &instance{
+		module:    m,
+		mod:       mod,
+		mem:       mod.Memory(),
+		describeFn: mod.ExportedFunction(abi.ExportDescribe),
+		handleFn:  mod.ExportedFunction(abi.ExportHandle),
+		maxCalls:  m.limits.MaxCallsPerInstance - jitter,
+		output:    out,
+	}
+	inst.watchdog = time.AfterFunc(time.Hour, func() { inst.stop(sys.ExitCodeDeadlineExceeded) })
+	inst.watchdog.Stop()
+	return inst, nil
+}
+
+// stop closes the module from outside the call, which makes the running
+// guest exit at its next loop or call boundary (the runtime is compiled with
+// close-on-done checks). The instance is dead afterwards.
+func (in *instance) stop(code uint32) {
+	in.stopped.CompareAndSwap(0, code)
+	in.mod.CloseWithExitCode(context.Background(), code)
+}
+
+func (in *instance) close(ctx context.Context) {
+	in.watchdog.Stop()
+	in.mod.Close(context.WithoutCancel(ctx))
+}
+
+// callState is what the host functions of one guest call work on.
+type callState struct {
+	inst      *instance
+	parent    context.Context // the caller's context
+	deadline  time.Time
+	env       *Env
+	name      string
+	input     []byte
+	out       []byte
+	outSet    bool
+	results   [2][]byte
+	hostCalls int
+	logBytes  int
+	logCapped bool
+}
+
+type stateKey struct{}
+
+// callCtx is the context the guest call runs under: it carries the call
+// state to the host functions and the caller's values, but no Done channel,
+// because the instance's watchdog enforces the deadline (see run).
+type callCtx struct{ st *callState }
+
+func (c *callCtx) Deadline() (time.Time, bool) { return c.st.deadline, true }
+func (c *callCtx) Done() <-chan struct{}       { return nil }
+func (c *callCtx) Err() error                  { return nil }
+func (c *callCtx) Value(key any) any {
+	if key == (stateKey{}) {
+		return c.st
+	}
+	return c.st.parent.Value(key)
+}
+
+// hostContext returns a context for work a host function does on the
+// guest's behalf (HTTP, storage): the caller's, bounded by the call's
+// deadline.
+func (st *callState) hostContext() (context.Context, context.CancelFunc) {
+	return context.WithDeadline(st.parent, st.deadline)
+}
+
+// run calls fn with the instance's reusable stack under the deadline. The
+// watchdog timer stops the guest when the deadline passes, and a canceled
+// caller context stops it too.
+func (in *instance) run(ctx context.Context, deadline time.Time, fn api.Function, env *Env, name string, input []byte) (*callState, error) {
+	st := &in.state
+	*st = callState{inst: in, parent: ctx, deadline: deadline, env: env, name: name, input: input}
+	in.ctx.st = st
+	in.watchdog.Reset(time.Until(deadline))
+	if ctx.Done() != nil {
+		stopOnCancel := context.AfterFunc(ctx, func() {
+			code := sys.ExitCodeContextCanceled
+			if ctx.Err() == context.DeadlineExceeded {
+				code = sys.ExitCodeDeadlineExceeded
+			}
+			in.stop(code)
+		})
+		defer stopOnCancel()
+	}
+	err := fn.CallWithStack(&in.ctx, in.stack[:])
+	// If the deadline passed just as the call returned, the answer stands
+	// but the watchdog is closing the module: handle sees in.stopped and
+	// retires the instance.
+	in.watchdog.Stop()
+	st.env, st.parent = nil, nil
+	in.ctx.st = nil
+	if err != nil {
+		if code := in.stopped.Load(); code != 0 {
+			err = sys.NewExitError(code)
+		}
+	}
+	return st, err
+}
+
+func (in *instance) describe(ctx context.Context) ([]byte, error) {
+	st, err := in.run(ctx, time.Now().Add(in.module.limits.CallTimeout), in.describeFn, &Env{}, "", nil)
+	if err != nil {
+		f, msg := classify(ctx, err, in.output.tail())
+		return nil, fmt.Errorf("%w: describe: %s: %s", ErrStartFailed, f, msg)
+	}
+	if uint32(in.stack[0]) != abi.HandleOK {
+		return nil, fmt.Errorf("%w: describe failed: %s", ErrStartFailed, string(st.out))
+	}
+	if !st.outSet {
+		return nil, fmt.Errorf("%w: describe wrote no manifest (call output with the manifest JSON)", ErrBadManifest)
+	}
+	return st.out, nil
+}
+
+// handle runs one call. keep reports whether the instance may serve again.
+func (in *instance) handle(ctx context.Context, deadline time.Time, env *Env, op abi.Op, name string, input []byte) (out []byte, keep bool, err error) {
+	in.calls++
+	in.stack[0], in.stack[1], in.stack[2] = uint64(op), uint64(len(name)), uint64(len(input))
+	st, callErr := in.run(ctx, deadline, in.handleFn, env, name, input)
+	if callErr != nil {
+		f, msg := classify(ctx, callErr, in.output.tail())
+		in.close(ctx)
+		return nil, false, &CallError{Code: abi.Code(f), Fault: f, Message: msg, Retryable: f == FaultTimeout}
+	}
+	keep = in.calls < in.maxCalls && in.stopped.Load() == 0 && uint64(in.mem.Size()) <= in.module.limits.HighWaterBytes
+	switch uint32(in.stack[0]) {
+	case abi.HandleOK:
+		if !st.outSet {
+			return []byte("null"), keep, nil
+		}
+		return st.out, keep, nil
+	case abi.HandleError:
+		e := &abi.Error{}
+		if err := json.Unmarshal(st.out, e); err != nil || e.Code == "" {
+			return nil, keep, &CallError{Code: abi.CodeInternal, Message: fmt.Sprintf("connector reported an error without a readable error object: %.200q", st.out)}
+		}
+		ce := &CallError{Code: e.Code, Message: e.Message, Retryable: e.Retryable, Details: e.Details}
+		if e.Code == abi.CodePanic {
+			// Recovered, but whatever the panic interrupted may be half done.
+			ce.Fault, keep = FaultPanic, false
+		}
+		return nil, keep, ce
+	default:
+		return nil, false, &CallError{Code: abi.Code(FaultProtocol), Fault: FaultProtocol,
+			Message: fmt.Sprintf("%s returned %d; want %d (ok) or %d (error)", abi.ExportHandle, uint32(in.stack[0]), abi.HandleOK, abi.HandleError)}
+	}
+}
+
+// classify names the fault behind a failed guest call.
+func classify(ctx context.Context, err error, stderr string) (Fault, string) {
+	var fe *faultError
+	if errors.As(err, &fe) {
+		return fe.fault, fe.msg
+	}
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch exit.ExitCode() {
+		case sys.ExitCodeDeadlineExceeded:
+			return FaultTimeout, "the call ran past its deadline and was stopped"
+		case sys.ExitCodeContextCanceled:
+			return FaultCanceled, "the call was canceled and stopped"
+		}
+		f, line := classifyStderr(stderr)
+		if f == "" {
+			f = FaultExit
+		}
+		if line == "" {
+			line = fmt.Sprintf("the connector exited with code %d", exit.ExitCode())
+		}
+		return f, line
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, "\nwasm stack trace"); i >= 0 {
+		msg = msg[:i]
+	}
+	msg = strings.TrimSuffix(msg, " (recovered by wazero)")
+	switch {
+	case ctx.Err() == context.DeadlineExceeded:
+		return FaultTimeout, "the call ran past its deadline and was stopped"
+	case ctx.Err() == context.Canceled:
+		return FaultCanceled, "the call was canceled and stopped"
+	case strings.Contains(msg, "stack overflow"):
+		return FaultStackOverflow, msg
+	}
+	if f, line := classifyStderr(stderr); f != "" {
+		return f, line + " (" + msg + ")"
+	}
+	return FaultTrap, msg
+}
+
+// classifyStderr reads what a Go (or C) guest printed before it died.
+func classifyStderr(s string) (Fault, string) {
+	first := func(substr string) string {
+		for _, l := range strings.Split(s, "\n") {
+			if strings.Contains(l, substr) {
+				return strings.TrimSpace(l)
+			}
+		}
+		return ""
+	}
+	switch {
+	case strings.Contains(s, "all goroutines are asleep"):
+		return FaultDeadlock, first("all goroutines are asleep")
+	case strings.Contains(s, "stack overflow"), strings.Contains(s, "stack exceeds"):
+		return FaultStackOverflow, first("stack")
+	case strings.Contains(s, "out of memory"):
+		return FaultOutOfMemory, first("out of memory")
+	case strings.Contains(s, "panic: "):
+		return FaultPanic, first("panic: ")
+	}
+	return "", ""
+}
+
+// guestOutput takes the guest's stdout and stderr: it keeps the last few
+// KiB for fault messages and logs complete lines at debug level.
+type guestOutput struct {
+	logger *slog.Logger
+	mu     sync.Mutex
+	buf    []byte
+}
+
+const outputTail = 8 << 10
+
+func (g *guestOutput) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.buf = append(g.buf, p...)
+	if len(g.buf) > outputTail {
+		g.buf = append(g.buf[:0], g.buf[len(g.buf)-outputTail:]...)
+	}
+	if g.logger.Enabled(context.Background(), slog.LevelDebug) {
+		g.logger.Debug("connector output", "text", strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func (g *guestOutput) tail() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return string(g.buf)
+}

@@ -1,0 +1,429 @@
+package abi
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Manifest is what a connector says about itself from roost_describe. The
+// host reads it before serving the connector and caches it.
+type Manifest struct {
+	// ABI is the ABI version the connector was written for, "1.0".
+	ABI         string   `json:"abi"`
+	Name        string   `json:"name"`
+	Version     string   `json:"version"`
+	Category    Category `json:"category"`
+	Description string   `json:"description"`
+	Tags        []string `json:"tags,omitempty"`
+	Homepage    string   `json:"homepage,omitempty"`
+
+	// Config is the schema of a configuration of this connector.
+	Config []Field `json:"config,omitempty"`
+	// Auth says how the host puts secret configuration fields into outbound
+	// requests, so the connector never sees them.
+	Auth *Auth `json:"auth,omitempty"`
+
+	Actions      []Action     `json:"actions"`
+	Capabilities []Capability `json:"capabilities,omitempty"`
+
+	// Hosts are the outbound hosts the connector may reach: "api.example.com",
+	// "*.example.com", "api.example.com:8443", "api.example.com:*", or a
+	// reference to a configuration field holding a URL or host,
+	// "{config.base_url}".
+	Hosts []string `json:"hosts,omitempty"`
+}
+
+// Category is the kind of tool a connector talks to.
+type Category string
+
+const (
+	CategoryPSA           Category = "PSA"
+	CategoryRMM           Category = "RMM"
+	CategoryDocumentation Category = "Documentation"
+	CategorySecurity      Category = "Security"
+	CategoryBackup        Category = "Backup"
+	CategoryDistribution  Category = "Distribution"
+	CategoryOther         Category = "Other"
+)
+
+// Categories lists every known category in display order.
+var Categories = []Category{CategoryPSA, CategoryRMM, CategoryDocumentation, CategorySecurity, CategoryBackup, CategoryDistribution, CategoryOther}
+
+// Capability is something a connector can do besides its actions.
+type Capability string
+
+const (
+	// CapOrganizations: the connector answers OpOrganizations, listing the
+	// tool's customer accounts page by page, for organization mapping.
+	CapOrganizations Capability = "organizations"
+	// CapCheck: the connector answers OpCheck, testing a configuration.
+	CapCheck Capability = "check"
+)
+
+// FieldType is the type of a configuration field's value.
+type FieldType string
+
+const (
+	TypeString  FieldType = "string"
+	TypeInteger FieldType = "integer"
+	TypeNumber  FieldType = "number"
+	TypeBoolean FieldType = "boolean"
+	TypeURL     FieldType = "url" // a string holding an absolute http(s) URL
+)
+
+// Field is one configuration field.
+type Field struct {
+	Name        string    `json:"name"`
+	Title       string    `json:"title,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Type        FieldType `json:"type"`
+	Required    bool      `json:"required,omitempty"`
+	Default     any       `json:"default,omitempty"`
+	Enum        []any     `json:"enum,omitempty"`
+	// Secret fields are stored encrypted, never shown, and never given to
+	// the connector: the host injects them into requests as Auth says.
+	Secret bool `json:"secret,omitempty"`
+}
+
+// AuthType is how credentials go into a request.
+type AuthType string
+
+const (
+	AuthBearer AuthType = "bearer" // Authorization: Bearer <secret>
+	AuthBasic  AuthType = "basic"  // Authorization: Basic base64(<username>:<secret>)
+	AuthHeader AuthType = "header" // <name>: <prefix><secret>
+	AuthQuery  AuthType = "query"  // ?<name>=<secret>
+)
+
+// Auth declares how the host authenticates the connector's outbound requests
+// to its allowed hosts.
+type Auth struct {
+	Type AuthType `json:"type"`
+	// Secret names the (secret) config field holding the token or password.
+	Secret string `json:"secret"`
+	// Username names the config field holding the user name (basic only).
+	Username string `json:"username,omitempty"`
+	// Name is the header or query parameter name (header and query only).
+	Name string `json:"name,omitempty"`
+	// Prefix goes before the secret in a header ("Token ").
+	Prefix string `json:"prefix,omitempty"`
+}
+
+// Action is one operation a connector offers.
+type Action struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Input and Output are JSON Schemas of the action's input and output.
+	Input  json.RawMessage `json:"input,omitempty"`
+	Output json.RawMessage `json:"output,omitempty"`
+}
+
+// Has reports whether the manifest declares capability c.
+func (m *Manifest) Has(c Capability) bool {
+	for _, have := range m.Capabilities {
+		if have == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Action returns the action called name.
+func (m *Manifest) Action(name string) (*Action, bool) {
+	for i := range m.Actions {
+		if m.Actions[i].Name == name {
+			return &m.Actions[i], true
+		}
+	}
+	return nil, false
+}
+
+// Field returns the configuration field called name.
+func (m *Manifest) Field(name string) (*Field, bool) {
+	for i := range m.Config {
+		if m.Config[i].Name == name {
+			return &m.Config[i], true
+		}
+	}
+	return nil, false
+}
+
+var (
+	nameRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	actionRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	fieldRE   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	versionRE = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+)
+
+// Validate reports every problem with the manifest at once, each naming the
+// field it is about.
+func (m *Manifest) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if _, _, err := ParseVersion(m.ABI); err != nil {
+		bad("abi: %v", err)
+	}
+	if !nameRE.MatchString(m.Name) {
+		bad("name %q: want lower-case letters, digits and dashes, starting with a letter", m.Name)
+	}
+	if !versionRE.MatchString(m.Version) {
+		bad("version %q: want a semantic version such as 1.2.3", m.Version)
+	}
+	if !m.Category.Valid() {
+		bad("category %q: want one of %s", m.Category, joinCategories())
+	}
+	if strings.TrimSpace(m.Description) == "" {
+		bad("description: must not be empty")
+	}
+
+	fields := map[string]*Field{}
+	for i := range m.Config {
+		f := &m.Config[i]
+		where := fmt.Sprintf("config[%d] %q", i, f.Name)
+		if !fieldRE.MatchString(f.Name) {
+			bad("%s: name wants lower-case letters, digits and underscores", where)
+		}
+		if fields[f.Name] != nil {
+			bad("%s: declared twice", where)
+		}
+		fields[f.Name] = f
+		if err := f.validate(); err != nil {
+			bad("%s: %v", where, err)
+		}
+	}
+
+	if m.Auth != nil {
+		if err := m.Auth.validate(fields); err != nil {
+			bad("auth: %v", err)
+		}
+	}
+
+	actions := map[string]bool{}
+	for i, a := range m.Actions {
+		where := fmt.Sprintf("actions[%d] %q", i, a.Name)
+		if !actionRE.MatchString(a.Name) {
+			bad("%s: name wants lower-case letters, digits and underscores, starting with a letter", where)
+		}
+		if actions[a.Name] {
+			bad("%s: declared twice", where)
+		}
+		actions[a.Name] = true
+		for _, s := range []struct {
+			name   string
+			schema json.RawMessage
+		}{{"input", a.Input}, {"output", a.Output}} {
+			if len(s.schema) == 0 {
+				continue
+			}
+			var obj map[string]any
+			if err := json.Unmarshal(s.schema, &obj); err != nil {
+				bad("%s: %s schema is not a JSON object: %v", where, s.name, err)
+			}
+		}
+	}
+
+	for _, c := range m.Capabilities {
+		if c != CapOrganizations && c != CapCheck {
+			bad("capabilities: unknown capability %q (known: %s, %s)", c, CapOrganizations, CapCheck)
+		}
+	}
+
+	for i, h := range m.Hosts {
+		p, err := ParseHostPattern(h)
+		if err != nil {
+			bad("hosts[%d]: %v", i, err)
+			continue
+		}
+		if p.ConfigField != "" {
+			f := fields[p.ConfigField]
+			if f == nil {
+				bad("hosts[%d] %q: no config field %q", i, h, p.ConfigField)
+			} else if f.Secret {
+				bad("hosts[%d] %q: config field %q is secret", i, h, p.ConfigField)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Valid reports whether c is a known category.
+func (c Category) Valid() bool {
+	for _, k := range Categories {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}
+
+func joinCategories() string {
+	s := make([]string, len(Categories))
+	for i, c := range Categories {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
+}
+
+func (f *Field) validate() error {
+	switch f.Type {
+	case TypeString, TypeInteger, TypeNumber, TypeBoolean, TypeURL:
+	default:
+		return fmt.Errorf("type %q: want string, integer, number, boolean or url", f.Type)
+	}
+	if f.Secret && f.Type != TypeString {
+		return fmt.Errorf("secret fields must be of type string")
+	}
+	if f.Secret && f.Default != nil {
+		return fmt.Errorf("secret fields cannot have a default")
+	}
+	if f.Default != nil {
+		if err := f.Check(f.Default); err != nil {
+			return fmt.Errorf("default: %v", err)
+		}
+	}
+	for _, v := range f.Enum {
+		if err := f.checkType(v); err != nil {
+			return fmt.Errorf("enum value %v: %v", v, err)
+		}
+	}
+	return nil
+}
+
+// Check reports whether v (as decoded from JSON) is a valid value of f.
+func (f *Field) Check(v any) error {
+	if err := f.checkType(v); err != nil {
+		return err
+	}
+	if len(f.Enum) > 0 {
+		for _, e := range f.Enum {
+			if fmt.Sprint(e) == fmt.Sprint(v) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%v is not one of %v", v, f.Enum)
+	}
+	return nil
+}
+
+func (f *Field) checkType(v any) error {
+	switch f.Type {
+	case TypeString:
+		if _, ok := v.(string); !ok {
+			return fmt.Errorf("want a string, got %T", v)
+		}
+	case TypeURL:
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("want a URL string, got %T", v)
+		}
+		if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+			return fmt.Errorf("%q is not an http(s) URL", s)
+		}
+	case TypeBoolean:
+		if _, ok := v.(bool); !ok {
+			return fmt.Errorf("want true or false, got %T", v)
+		}
+	case TypeInteger:
+		switch n := v.(type) {
+		case float64:
+			if n != float64(int64(n)) {
+				return fmt.Errorf("want an integer, got %v", n)
+			}
+		case int, int64, json.Number:
+		default:
+			return fmt.Errorf("want an integer, got %T", v)
+		}
+	case TypeNumber:
+		switch v.(type) {
+		case float64, int, int64, json.Number:
+		default:
+			return fmt.Errorf("want a number, got %T", v)
+		}
+	}
+	return nil
+}
+
+func (a *Auth) validate(fields map[string]*Field) error {
+	switch a.Type {
+	case AuthBearer, AuthBasic, AuthHeader, AuthQuery:
+	default:
+		return fmt.Errorf("type %q: want bearer, basic, header or query", a.Type)
+	}
+	f := fields[a.Secret]
+	if f == nil {
+		return fmt.Errorf("secret: no config field %q", a.Secret)
+	}
+	if !f.Secret {
+		return fmt.Errorf("secret: config field %q is not marked secret", a.Secret)
+	}
+	if a.Type == AuthBasic && a.Username != "" && fields[a.Username] == nil {
+		return fmt.Errorf("username: no config field %q", a.Username)
+	}
+	if (a.Type == AuthHeader || a.Type == AuthQuery) && a.Name == "" {
+		return fmt.Errorf("name: %s auth needs the header or parameter name", a.Type)
+	}
+	return nil
+}
+
+// ParseVersion parses an ABI version "MAJOR.MINOR".
+func ParseVersion(s string) (major, minor int, err error) {
+	maj, min, ok := strings.Cut(s, ".")
+	if !ok {
+		return 0, 0, fmt.Errorf("ABI version %q: want MAJOR.MINOR such as %q", s, Version)
+	}
+	if major, err = strconv.Atoi(maj); err != nil || major < 0 {
+		return 0, 0, fmt.Errorf("ABI version %q: bad major version", s)
+	}
+	if minor, err = strconv.Atoi(min); err != nil || minor < 0 {
+		return 0, 0, fmt.Errorf("ABI version %q: bad minor version", s)
+	}
+	return major, minor, nil
+}
+
+// Inject adds the credentials that a declares to an outbound request, taking
+// values from config (which here includes secret fields). The connector
+// never sees the result: the host applies it after the request has left the
+// guest.
+func (a *Auth) Inject(req *HTTPRequest, config map[string]any) error {
+	if a == nil {
+		return nil
+	}
+	secret, _ := config[a.Secret].(string)
+	if secret == "" {
+		return fmt.Errorf("auth: secret config field %q is not set", a.Secret)
+	}
+	if req.Header == nil {
+		req.Header = map[string][]string{}
+	}
+	switch a.Type {
+	case AuthBearer:
+		req.Header["Authorization"] = []string{"Bearer " + secret}
+	case AuthBasic:
+		user := ""
+		if a.Username != "" {
+			user, _ = config[a.Username].(string)
+		}
+		req.Header["Authorization"] = []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+secret))}
+	case AuthHeader:
+		req.Header[a.Name] = []string{a.Prefix + secret}
+	case AuthQuery:
+		u, err := url.Parse(req.URL)
+		if err != nil {
+			return fmt.Errorf("auth: %v", err)
+		}
+		q := u.Query()
+		q.Set(a.Name, secret)
+		u.RawQuery = q.Encode()
+		req.URL = u.String()
+	default:
+		return fmt.Errorf("auth: unknown type %q", a.Type)
+	}
+	return nil
+}
