@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"unsafe"
 
 	"github.com/roosthq/roost/sdk/abi"
@@ -42,6 +43,14 @@ func hostKVDelete(key unsafe.Pointer, keyLen uint32) uint32
 
 //go:wasmexport roost_abi_v1
 func roostABIv1() {}
+
+// MaxStack is the goroutine stack limit the SDK sets in a WebAssembly
+// build. Go's default (1 GB) is far above any memory cap a host sets, so
+// unbounded recursion would first be reported as an out-of-memory after a
+// slow climb; 16 MiB turns it into a prompt "stack overflow".
+const MaxStack = 16 << 20
+
+func init() { debug.SetMaxStack(MaxStack) }
 
 var manifestJSON []byte
 

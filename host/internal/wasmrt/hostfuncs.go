@@ -161,7 +161,7 @@ func hostOutput(ctx context.Context, mod api.Module, stack []uint64) {
 		panic(fault(FaultProtocol, "output outside a call"))
 	}
 	n := u32(stack[1])
-	if max := st.inst.module.limits.MaxOutputBytes; int(n) > max {
+	if max := st.outCap; int(n) > max {
 		panic(fault(FaultOutputTooLarge, "the connector's answer is %d bytes, over the %d-byte cap", n, max))
 	}
 	st.out = read(mod, u32(stack[0]), n, "output")

@@ -56,7 +56,7 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	// arguments, and wazero offers WASI sockets only when asked to.
 	mod, err := m.engine.rt.InstantiateModule(ctx, m.compiled, cfg)
 	if err != nil {
-		f, msg := classify(ctx, err, out.tail())
+		f, msg := classify(ctx, err, out.text())
 		if f == FaultTrap || f == FaultExit {
 			f = FaultInstantiate
 		}
@@ -97,6 +97,7 @@ type callState struct {
 	parent    context.Context // the caller's context
 	deadline  time.Time
 	env       *Env
+	outCap    int // bytes the guest may write with output
 	name      string
 	input     []byte
 	out       []byte
@@ -108,6 +109,9 @@ type callState struct {
 }
 
 type stateKey struct{}
+
+// maxManifestBytes caps a manifest, independently of the output cap.
+const maxManifestBytes = 4 << 20
 
 // callCtx is the context the guest call runs under: it carries the call
 // state to the host functions and the caller's values, but no Done channel,
@@ -136,8 +140,12 @@ func (st *callState) hostContext() (context.Context, context.CancelFunc) {
 // caller context stops it too.
 func (in *instance) run(ctx context.Context, deadline time.Time, fn api.Function, env *Env, name string, input []byte) (*callState, error) {
 	st := &in.state
-	*st = callState{inst: in, parent: ctx, deadline: deadline, env: env, name: name, input: input}
+	*st = callState{inst: in, parent: ctx, deadline: deadline, env: env, name: name, input: input, outCap: in.module.limits.MaxOutputBytes}
+	if fn == in.describeFn {
+		st.outCap = maxManifestBytes
+	}
 	in.ctx.st = st
+	in.output.reset()
 	in.watchdog.Reset(time.Until(deadline))
 	if ctx.Done() != nil {
 		stopOnCancel := context.AfterFunc(ctx, func() {
@@ -167,7 +175,7 @@ func (in *instance) run(ctx context.Context, deadline time.Time, fn api.Function
 func (in *instance) describe(ctx context.Context) ([]byte, error) {
 	st, err := in.run(ctx, time.Now().Add(in.module.limits.CallTimeout), in.describeFn, &Env{}, "", nil)
 	if err != nil {
-		f, msg := classify(ctx, err, in.output.tail())
+		f, msg := classify(ctx, err, in.output.text())
 		return nil, fmt.Errorf("%w: describe: %s: %s", ErrStartFailed, f, msg)
 	}
 	if uint32(in.stack[0]) != abi.HandleOK {
@@ -185,7 +193,7 @@ func (in *instance) handle(ctx context.Context, deadline time.Time, env *Env, op
 	in.stack[0], in.stack[1], in.stack[2] = uint64(op), uint64(len(name)), uint64(len(input))
 	st, callErr := in.run(ctx, deadline, in.handleFn, env, name, input)
 	if callErr != nil {
-		f, msg := classify(ctx, callErr, in.output.tail())
+		f, msg := classify(ctx, callErr, in.output.text())
 		in.close(ctx)
 		return nil, false, &CallError{Code: abi.Code(f), Fault: f, Message: msg, Retryable: f == FaultTimeout}
 	}
@@ -278,22 +286,35 @@ func classifyStderr(s string) (Fault, string) {
 	return "", ""
 }
 
-// guestOutput takes the guest's stdout and stderr: it keeps the last few
-// KiB for fault messages and logs complete lines at debug level.
+// guestOutput takes the guest's stdout and stderr. It keeps the start and
+// the end of what the current call printed, since a dying Go runtime prints
+// its reason ("fatal error: stack overflow") first and then kilobytes of
+// goroutine traces; and it logs what was printed at debug level.
 type guestOutput struct {
 	logger *slog.Logger
 	mu     sync.Mutex
-	buf    []byte
+	head   []byte
+	tail   []byte
 }
 
-const outputTail = 8 << 10
+const outputKeep = 4 << 10
+
+// reset forgets earlier calls' output.
+func (g *guestOutput) reset() {
+	g.mu.Lock()
+	g.head, g.tail = g.head[:0], g.tail[:0]
+	g.mu.Unlock()
+}
 
 func (g *guestOutput) Write(p []byte) (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.buf = append(g.buf, p...)
-	if len(g.buf) > outputTail {
-		g.buf = append(g.buf[:0], g.buf[len(g.buf)-outputTail:]...)
+	if room := outputKeep - len(g.head); room > 0 {
+		g.head = append(g.head, p[:min(room, len(p))]...)
+	}
+	g.tail = append(g.tail, p...)
+	if len(g.tail) > outputKeep {
+		g.tail = append(g.tail[:0], g.tail[len(g.tail)-outputKeep:]...)
 	}
 	if g.logger.Enabled(context.Background(), slog.LevelDebug) {
 		g.logger.Debug("connector output", "text", strings.TrimRight(string(p), "\n"))
@@ -301,8 +322,9 @@ func (g *guestOutput) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (g *guestOutput) tail() string {
+// text returns what the current call printed: the start, then the end.
+func (g *guestOutput) text() string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return string(g.buf)
+	return string(g.head) + "\n…\n" + string(g.tail)
 }

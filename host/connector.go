@@ -1,0 +1,230 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/roosthq/roost/host/internal/httpx"
+	"github.com/roosthq/roost/host/internal/memkv"
+	"github.com/roosthq/roost/host/internal/wasmrt"
+	"github.com/roosthq/roost/sdk/abi"
+)
+
+// Connector is one loaded connector build with its instance pool.
+type Connector struct {
+	host      *Host
+	mod       *wasmrt.Module
+	kv        KV
+	closeOnce sync.Once
+	closeErr  error
+}
+
+func newConnector(h *Host, mod *wasmrt.Module, o LoadOptions) *Connector {
+	kv := o.KV
+	if kv == nil {
+		kv = &memkv.Store{}
+	}
+	return &Connector{host: h, mod: mod, kv: kv}
+}
+
+// Manifest returns the connector's manifest. Do not modify it.
+func (c *Connector) Manifest() *abi.Manifest { return c.mod.Manifest() }
+
+// ManifestJSON returns the manifest exactly as the connector wrote it.
+func (c *Connector) ManifestJSON() json.RawMessage { return c.mod.ManifestJSON() }
+
+// Info describes the module: digest, size, ABI version.
+type Info = wasmrt.Info
+
+// Info returns the module's digest, size and ABI version.
+func (c *Connector) Info() Info { return c.mod.Info() }
+
+// Stats describes the instance pool.
+type Stats = wasmrt.Stats
+
+// Stats returns the pool's counters.
+func (c *Connector) Stats() Stats { return c.mod.Stats() }
+
+// Close waits for calls in flight (until ctx is done) and frees the
+// connector's instances and compiled code.
+func (c *Connector) Close(ctx context.Context) error {
+	c.closeOnce.Do(func() {
+		c.closeErr = c.mod.Close(ctx)
+		c.host.forget(c)
+	})
+	return c.closeErr
+}
+
+// Configure checks values against the connector's config schema, fills in
+// defaults, and returns a Client bound to that configuration. Secret fields
+// are kept in the host: the connector never sees them; the host injects
+// them into requests as the manifest's Auth says. The error is a
+// *ConfigError naming every bad field.
+func (c *Connector) Configure(values map[string]any) (*Client, error) {
+	m := c.Manifest()
+	full, guest, problems := checkConfig(m, values)
+	if len(problems) > 0 {
+		return nil, &ConfigError{Connector: m.Name, Problems: problems}
+	}
+	guestJSON, err := json.Marshal(guest)
+	if err != nil {
+		return nil, fmt.Errorf("configure %s: encode configuration: %w", m.Name, err)
+	}
+	policy := &httpx.Policy{AllowPrivate: c.host.cfg.HTTP.AllowPrivateNetworks}
+	for _, raw := range m.Hosts {
+		p, err := abi.ParseHostPattern(raw)
+		if err == nil {
+			p, err = p.Resolve(full)
+		}
+		if err != nil {
+			// An unset optional base URL simply allows nothing.
+			continue
+		}
+		policy.Hosts = append(policy.Hosts, p)
+	}
+	if m.Auth != nil {
+		auth := m.Auth
+		if secret, _ := full[auth.Secret].(string); secret != "" {
+			policy.Auth = func(r *abi.HTTPRequest) error { return auth.Inject(r, full) }
+		}
+	}
+	cl := &Client{conn: c, env: &wasmrt.Env{
+		Config: guestJSON,
+		KV:     c.kv,
+		HTTP: func(ctx context.Context, req *abi.HTTPRequest, body []byte) (*abi.HTTPResponse, []byte, error) {
+			return c.host.http.Do(ctx, policy, req, body)
+		},
+	}}
+	return cl, nil
+}
+
+// checkConfig validates values against the manifest and splits them into
+// the full configuration (secrets included) and the part the guest sees.
+func checkConfig(m *abi.Manifest, values map[string]any) (full, guest map[string]any, problems []FieldProblem) {
+	full, guest = map[string]any{}, map[string]any{}
+	for _, f := range m.Config {
+		v, ok := values[f.Name]
+		if !ok || v == nil {
+			if f.Default != nil {
+				v, ok = f.Default, true
+			}
+		}
+		if !ok || v == nil {
+			if f.Required {
+				problems = append(problems, FieldProblem{f.Name, "required but not set"})
+			}
+			continue
+		}
+		v = normalise(v)
+		if err := f.Check(v); err != nil {
+			problems = append(problems, FieldProblem{f.Name, err.Error()})
+			continue
+		}
+		full[f.Name] = v
+		if !f.Secret {
+			guest[f.Name] = v
+		}
+	}
+	var unknown []string
+	for k := range values {
+		if _, ok := m.Field(k); !ok {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		problems = append(problems, FieldProblem{k, fmt.Sprintf("not a field of %s", m.Name)})
+	}
+	return full, guest, problems
+}
+
+// normalise makes Go values look as JSON decoding would (int → float64).
+func normalise(v any) any {
+	switch n := v.(type) {
+	case int:
+		return float64(n)
+	case int64:
+		return float64(n)
+	case int32:
+		return float64(n)
+	case float32:
+		return float64(n)
+	}
+	return v
+}
+
+// Client is a Connector bound to one configuration. It is cheap to keep and
+// safe for concurrent use; calls run in parallel up to the pool size.
+type Client struct {
+	conn *Connector
+	env  *wasmrt.Env
+}
+
+// Connector returns the connector the client calls.
+func (cl *Client) Connector() *Connector { return cl.conn }
+
+// Invoke runs action with input (a JSON value; empty means {}) and returns
+// its JSON output. The error is a *CallError.
+func (cl *Client) Invoke(ctx context.Context, action string, input json.RawMessage) (json.RawMessage, error) {
+	m := cl.conn.Manifest()
+	if _, ok := m.Action(action); !ok {
+		return nil, &CallError{Connector: m.Name, Op: "action " + action, Code: abi.CodeUnknownAction,
+			Message: fmt.Sprintf("no action %q (actions: %s)", action, actionNames(m))}
+	}
+	if len(input) == 0 {
+		input = json.RawMessage("{}")
+	}
+	return cl.conn.mod.Call(ctx, cl.env, abi.OpAction, action, input)
+}
+
+func actionNames(m *abi.Manifest) string {
+	if len(m.Actions) == 0 {
+		return "none"
+	}
+	s := ""
+	for i, a := range m.Actions {
+		if i > 0 {
+			s += ", "
+		}
+		s += a.Name
+	}
+	return s
+}
+
+// Check runs the connector's configuration check.
+func (cl *Client) Check(ctx context.Context) (abi.CheckResult, error) {
+	var res abi.CheckResult
+	m := cl.conn.Manifest()
+	if !m.Has(abi.CapCheck) {
+		return res, &CallError{Connector: m.Name, Op: "check", Code: abi.CodeNotImplemented, Message: "the connector declares no check capability"}
+	}
+	out, err := cl.conn.mod.Call(ctx, cl.env, abi.OpCheck, "", []byte("{}"))
+	if err != nil {
+		return res, err
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return res, &CallError{Connector: m.Name, Op: "check", Code: abi.CodeInternal, Message: "check result is not a CheckResult: " + err.Error()}
+	}
+	return res, nil
+}
+
+// Organizations fetches one page of the tool's customer accounts.
+func (cl *Client) Organizations(ctx context.Context, req abi.PageRequest) (abi.OrganizationPage, error) {
+	var page abi.OrganizationPage
+	m := cl.conn.Manifest()
+	if !m.Has(abi.CapOrganizations) {
+		return page, &CallError{Connector: m.Name, Op: "organizations", Code: abi.CodeNotImplemented, Message: "the connector declares no organizations capability"}
+	}
+	input, _ := json.Marshal(req)
+	out, err := cl.conn.mod.Call(ctx, cl.env, abi.OpOrganizations, "", input)
+	if err != nil {
+		return page, err
+	}
+	if err := json.Unmarshal(out, &page); err != nil {
+		return page, &CallError{Connector: m.Name, Op: "organizations", Code: abi.CodeInternal, Message: "page is not an OrganizationPage: " + err.Error()}
+	}
+	return page, nil
+}

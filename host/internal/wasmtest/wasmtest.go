@@ -1,0 +1,99 @@
+// Package wasmtest builds tiny WebAssembly modules byte by byte, for tests
+// that need a module Go cannot produce: another ABI version, a wrong export
+// signature, an import this host lacks.
+package wasmtest
+
+// Value types.
+const (
+	I32 byte = 0x7f
+	I64 byte = 0x7e
+)
+
+// Func is one function: its signature and body (without locals
+// declaration). Import, if set, makes it an imported function
+// "module.name" instead.
+type Func struct {
+	Params, Results []byte
+	Body            []byte // instructions, ending with End
+	Import          [2]string
+	Export          string
+}
+
+// Common bodies.
+var (
+	// End is an empty body.
+	End = []byte{0x0b}
+	// ReturnI32Zero returns i32 0.
+	ReturnI32Zero = []byte{0x41, 0x00, 0x0b}
+)
+
+// Module encodes a module with one memory (exported as "memory", pages
+// pages) and funcs. Imports must come before defined functions.
+func Module(pages byte, funcs ...Func) []byte {
+	out := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
+	var types, imports, fns, exports, code []byte
+	var nImports, nFuncs, nExports int
+	for i, f := range funcs {
+		t := []byte{0x60}
+		t = append(t, uleb(len(f.Params))...)
+		t = append(t, f.Params...)
+		t = append(t, uleb(len(f.Results))...)
+		t = append(t, f.Results...)
+		types = append(types, t...)
+		if f.Import[0] != "" {
+			imports = append(imports, name(f.Import[0])...)
+			imports = append(imports, name(f.Import[1])...)
+			imports = append(imports, 0x00)
+			imports = append(imports, uleb(i)...)
+			nImports++
+			continue
+		}
+		fns = append(fns, uleb(i)...)
+		nFuncs++
+		body := append([]byte{0x00}, f.Body...) // no locals
+		code = append(code, uleb(len(body))...)
+		code = append(code, body...)
+		if f.Export != "" {
+			exports = append(exports, name(f.Export)...)
+			exports = append(exports, 0x00)
+			exports = append(exports, uleb(i)...)
+			nExports++
+		}
+	}
+	exports = append(exports, name("memory")...)
+	exports = append(exports, 0x02, 0x00)
+	nExports++
+
+	out = append(out, section(1, vec(len(funcs), types))...)
+	if nImports > 0 {
+		out = append(out, section(2, vec(nImports, imports))...)
+	}
+	out = append(out, section(3, vec(nFuncs, fns))...)
+	out = append(out, section(5, []byte{0x01, 0x00, pages})...)
+	out = append(out, section(7, vec(nExports, exports))...)
+	out = append(out, section(10, vec(nFuncs, code))...)
+	return out
+}
+
+func uleb(n int) []byte {
+	var b []byte
+	for {
+		c := byte(n & 0x7f)
+		n >>= 7
+		if n != 0 {
+			c |= 0x80
+		}
+		b = append(b, c)
+		if n == 0 {
+			return b
+		}
+	}
+}
+
+func name(s string) []byte { return append(uleb(len(s)), s...) }
+
+func vec(n int, body []byte) []byte { return append(uleb(n), body...) }
+
+func section(id byte, body []byte) []byte {
+	return append(append([]byte{id}, uleb(len(body))...), body...)
+}
