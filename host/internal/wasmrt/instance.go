@@ -22,17 +22,17 @@ import (
 // instance is one instantiated connector. It runs one call at a time; the
 // pool guarantees that.
 type instance struct {
-	module   *Module
-	mod      api.Module
-	mem      api.Memory
+	module     *Module
+	mod        api.Module
+	mem        api.Memory
 	describeFn api.Function
-	handleFn api.Function
-	stack    [3]uint64
-	calls    int
-	maxCalls int
-	output   *guestOutput
-	state    callState // reused by every call of this instance
-	ctx      callCtx   // reused by every call of this instance
+	handleFn   api.Function
+	stack      [3]uint64
+	calls      int
+	maxCalls   int
+	output     *guestOutput
+	state      callState // reused by every call of this instance
+	ctx        callCtx   // reused by every call of this instance
 
 	// watchdog stops the guest when a call's deadline passes. One timer per
 	// instance, re-armed per call, costs no allocation on the hot path.
@@ -65,13 +65,13 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	// Spread restarts so a pool's instances do not all retire together.
 	jitter := int(instanceSeq.Add(1)*7919) % (m.limits.MaxCallsPerInstance/10 + 1)
 	inst := &instance{
-		module:    m,
-		mod:       mod,
-		mem:       mod.Memory(),
+		module:     m,
+		mod:        mod,
+		mem:        mod.Memory(),
 		describeFn: mod.ExportedFunction(abi.ExportDescribe),
-		handleFn:  mod.ExportedFunction(abi.ExportHandle),
-		maxCalls:  m.limits.MaxCallsPerInstance - jitter,
-		output:    out,
+		handleFn:   mod.ExportedFunction(abi.ExportHandle),
+		maxCalls:   m.limits.MaxCallsPerInstance - jitter,
+		output:     out,
 	}
 	inst.watchdog = time.AfterFunc(time.Hour, func() { inst.stop(sys.ExitCodeDeadlineExceeded) })
 	inst.watchdog.Stop()
