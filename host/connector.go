@@ -89,6 +89,10 @@ func (c *Connector) Configure(values map[string]any) (*Client, error) {
 		auth := m.Auth
 		if secret, _ := full[auth.Secret].(string); secret != "" {
 			policy.Auth = func(r *abi.HTTPRequest) error { return auth.Inject(r, full) }
+			policy.AuthHeader = "Authorization"
+			if auth.Type == abi.AuthHeader {
+				policy.AuthHeader = auth.Name
+			}
 		}
 	}
 	cl := &Client{conn: c, env: &wasmrt.Env{

@@ -63,6 +63,9 @@ type Policy struct {
 	AllowPrivate bool
 	// Auth, if set, is applied to requests to allowed hosts.
 	Auth func(*abi.HTTPRequest) error
+	// AuthHeader names the header Auth sets, so it is dropped when a
+	// redirect leaves the original host.
+	AuthHeader string
 }
 
 // Allows reports whether the policy's host patterns admit u.
@@ -225,6 +228,9 @@ func (c *Client) checkRedirect(p *Policy) func(*http.Request, []*http.Request) e
 		}
 		if !p.Allows(next.URL) {
 			return denied("redirect to host %s is not allowed for this connector (allowed: %s)", next.URL.Host, p.describeHosts())
+		}
+		if p.AuthHeader != "" && next.URL.Host != via[0].URL.Host {
+			next.Header.Del(p.AuthHeader) // credentials stay with the host they were meant for
 		}
 		return nil
 	}

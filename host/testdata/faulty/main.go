@@ -30,6 +30,7 @@ var Connector = sdk.Connector{
 		sdk.NewAction("spin", "Burns CPU for N iterations.", spin),
 		sdk.NewAction("fetch", "GETs a URL through the host.", fetch),
 		sdk.NewAction("kv", "Sets then gets a key.", kv),
+		sdk.NewAction("config", "Returns the configuration it sees.", config),
 	},
 }
 
@@ -131,4 +132,10 @@ func kv(ctx context.Context, in Msg) (Msg, error) {
 		return Msg{}, sdk.Errorf(sdk.CodeInternal, "get k: found=%v err=%v", found, err)
 	}
 	return Msg{Data: string(v)}, nil
+}
+
+func config(ctx context.Context, _ struct{}) (map[string]any, error) {
+	var c map[string]any
+	err := sdk.DecodeConfig(ctx, &c)
+	return c, err
 }

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/roosthq/roost/host"
+)
+
+// Options are the process's surroundings, so tests can run the CLI in
+// memory.
+type Options struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// Exit codes.
+const (
+	exitOK        = 0
+	exitFailure   = 1 // something failed: I/O, a module that does not load
+	exitUsage     = 2 // the command line is wrong
+	exitConnector = 3 // the connector answered with an error or faulted
+)
+
+// exitError carries an exit code with the error shown to the user.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// App builds the roost command-line application.
+func App(o Options) *cli.App {
+	app := &cli.App{
+		Name:  "roost",
+		Usage: "host integrations: sandboxed WebAssembly connectors to the tools an MSP runs",
+		Description: `Roost loads connectors (WebAssembly modules written against docs/abi.md),
+runs them in a sandbox with no filesystem, environment or sockets, and calls
+their actions. Outbound HTTP goes through Roost, to the hosts the connector
+declares only, with credentials injected from its configuration.
+
+Start with "roost demo", which builds the example connector and shows it
+working against a local fake API.`,
+		Reader:    o.Stdin,
+		Writer:    o.Stdout,
+		ErrWriter: o.Stderr,
+		Flags: []cli.Flag{
+			&cli.StringFlag{
+				Name:    "home",
+				Usage:   "Roost home directory (compiled-connector cache, later the store)",
+				EnvVars: []string{"ROOST_HOME"},
+				Value:   defaultHome(o.Getenv),
+			},
+		},
+		Commands: []*cli.Command{
+			versionCommand(),
+			connectorCommand(),
+			invokeCommand(),
+			demoCommand(),
+		},
+		ExitErrHandler:  func(*cli.Context, error) {}, // Run reports errors itself
+		HideHelpCommand: true,
+	}
+	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+		return &exitError{code: exitUsage, err: err}
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = app.OnUsageError
+		for _, sub := range c.Subcommands {
+			sub.OnUsageError = app.OnUsageError
+		}
+	}
+	return app
+}
+
+// Run runs the CLI and returns the process exit code. Errors are printed as
+// one line on stderr.
+func Run(args []string, o Options) int {
+	if o.Getenv == nil {
+		o.Getenv = func(string) string { return "" }
+	}
+	app := App(o)
+	err := app.Run(interspersed(app, args))
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(o.Stderr, "roost: "+oneLine(describe(err)))
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	var ce *host.CallError
+	if errors.As(err, &ce) {
+		return exitConnector
+	}
+	if strings.Contains(err.Error(), "flag provided but not defined") || strings.HasPrefix(err.Error(), "Required flag") {
+		return exitUsage
+	}
+	return exitFailure
+}
+
+// describe adds what to do next to errors that need it.
+func describe(err error) string {
+	var ce *host.ConfigError
+	if errors.As(err, &ce) {
+		return err.Error() + " (see the fields with: roost connector inspect FILE)"
+	}
+	return err.Error()
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+}
+
+// defaultHome is $XDG_DATA_HOME/roost, else ~/.local/share/roost, else a
+// directory under the system temp dir.
+func defaultHome(getenv func(string) string) string {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if d := getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "roost")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "roost")
+	}
+	return filepath.Join(os.TempDir(), "roost")
+}
+
+// openHost opens a host on the --home directory.
+func openHost(c *cli.Context, cfg host.Config) (*host.Host, error) {
+	cfg.Home = c.String("home")
+	if cfg.Home == "" {
+		return nil, usageErrorf("--home is empty; set it or ROOST_HOME")
+	}
+	h, err := host.Open(c.Context, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open Roost home %s: %w", cfg.Home, err)
+	}
+	return h, nil
+}
+
+func closeHost(h *host.Host) { h.Close(context.Background()) }
