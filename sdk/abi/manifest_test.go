@@ -1,0 +1,200 @@
+package abi
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func validManifest() Manifest {
+	return Manifest{
+		ABI: "1.0", Name: "halo", Version: "1.2.3", Category: CategoryPSA, Description: "HaloPSA.",
+		Config: []Field{
+			{Name: "base_url", Type: TypeURL, Required: true},
+			{Name: "client_secret", Type: TypeString, Secret: true},
+			{Name: "page_size", Type: TypeInteger, Default: float64(50)},
+			{Name: "region", Type: TypeString, Enum: []any{"eu", "us"}},
+		},
+		Auth:         &Auth{Type: AuthBearer, Secret: "client_secret"},
+		Actions:      []Action{{Name: "list_tickets", Input: json.RawMessage(`{"type":"object"}`)}},
+		Capabilities: []Capability{CapOrganizations},
+		Hosts:        []string{"{config.base_url}", "*.halopsa.com", "auth.example.com:8443"},
+	}
+}
+
+func TestValidateAcceptsAGoodManifest(t *testing.T) {
+	m := validManifest()
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestValidateNamesEveryProblem(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Manifest)
+		want   string
+	}{
+		{"abi", func(m *Manifest) { m.ABI = "one" }, "abi"},
+		{"name", func(m *Manifest) { m.Name = "Halo PSA" }, `name "Halo PSA"`},
+		{"version", func(m *Manifest) { m.Version = "1.2" }, `version "1.2"`},
+		{"category", func(m *Manifest) { m.Category = "CRM" }, `category "CRM"`},
+		{"description", func(m *Manifest) { m.Description = " " }, "description"},
+		{"field type", func(m *Manifest) { m.Config[0].Type = "date" }, `config[0] "base_url": type "date"`},
+		{"duplicate field", func(m *Manifest) { m.Config[1].Name = "base_url" }, "declared twice"},
+		{"secret default", func(m *Manifest) { m.Config[1].Default = "x" }, "secret fields cannot have a default"},
+		{"default type", func(m *Manifest) { m.Config[2].Default = "fifty" }, `config[2] "page_size": default`},
+		{"auth secret not secret", func(m *Manifest) { m.Auth.Secret = "base_url" }, "not marked secret"},
+		{"auth unknown field", func(m *Manifest) { m.Auth.Secret = "nope" }, `no config field "nope"`},
+		{"header auth without name", func(m *Manifest) { m.Auth.Type = AuthHeader }, "header or parameter name"},
+		{"action name", func(m *Manifest) { m.Actions[0].Name = "List Tickets" }, `actions[0] "List Tickets"`},
+		{"action schema", func(m *Manifest) { m.Actions[0].Input = json.RawMessage(`[1]`) }, "input schema is not a JSON object"},
+		{"capability", func(m *Manifest) { m.Capabilities = append(m.Capabilities, "teleport") }, `unknown capability "teleport"`},
+		{"host URL", func(m *Manifest) { m.Hosts[1] = "https://x.com/" }, "not a URL"},
+		{"host field", func(m *Manifest) { m.Hosts[0] = "{config.nope}" }, `no config field "nope"`},
+		{"host secret field", func(m *Manifest) { m.Hosts[0] = "{config.client_secret}" }, "is secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := validManifest()
+			tt.change(&m)
+			err := m.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+	// Several problems are reported together.
+	m := validManifest()
+	m.Name, m.Version = "", ""
+	if err := m.Validate(); err == nil || !strings.Contains(err.Error(), "name") || !strings.Contains(err.Error(), "version") {
+		t.Fatalf("err = %v, want both problems", err)
+	}
+}
+
+func TestHostPatterns(t *testing.T) {
+	config := map[string]any{"base_url": "https://acme.halopsa.com:8443/api", "bare": "tool.example.net"}
+	tests := []struct {
+		pattern string
+		url     string
+		match   bool
+	}{
+		{"api.example.com", "https://api.example.com/x", true},
+		{"api.example.com", "https://API.example.com/x", true},
+		{"api.example.com", "https://api.example.com:8443/x", false},
+		{"api.example.com", "http://api.example.com/x", true},
+		{"api.example.com", "https://evil.com/api.example.com", false},
+		{"api.example.com", "https://api.example.com.evil.com/", false},
+		{"*.example.com", "https://a.b.example.com/", true},
+		{"*.example.com", "https://example.com/", false},
+		{"*.example.com", "https://badexample.com/", false},
+		{"api.example.com:8443", "https://api.example.com:8443/", true},
+		{"api.example.com:*", "https://api.example.com:1234/", true},
+		{"{config.base_url}", "https://acme.halopsa.com:8443/api/Client", true},
+		{"{config.base_url}", "https://acme.halopsa.com/api/Client", false},
+		{"{config.bare}", "https://tool.example.net/", true},
+		{"127.0.0.1:8080", "http://127.0.0.1:8080/", true},
+	}
+	for _, tt := range tests {
+		p, err := ParseHostPattern(tt.pattern)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.pattern, err)
+		}
+		p, err = p.Resolve(config)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.pattern, err)
+		}
+		u, _ := url.Parse(tt.url)
+		if got := p.Matches(u); got != tt.match {
+			t.Errorf("%s matches %s = %v, want %v", tt.pattern, tt.url, got, tt.match)
+		}
+	}
+	for _, bad := range []string{"", "*", "*.", "a.*.com", "http://x.com", "x.com/path", "{config.}", "{env.HOME}", "x.com:99999", "*.10.0.0.1"} {
+		if _, err := ParseHostPattern(bad); err == nil {
+			t.Errorf("ParseHostPattern(%q) accepted", bad)
+		}
+	}
+	p, _ := ParseHostPattern("{config.missing}")
+	if _, err := p.Resolve(config); err == nil {
+		t.Error("resolved a pattern whose field is unset")
+	}
+}
+
+func TestAuthInject(t *testing.T) {
+	config := map[string]any{"key": "s3cret", "user": "api"}
+	tests := []struct {
+		auth   Auth
+		header string
+		value  string
+		url    string
+	}{
+		{Auth{Type: AuthBearer, Secret: "key"}, "Authorization", "Bearer s3cret", ""},
+		{Auth{Type: AuthBasic, Secret: "key", Username: "user"}, "Authorization", "Basic YXBpOnMzY3JldA==", ""},
+		{Auth{Type: AuthHeader, Secret: "key", Name: "X-Api-Key", Prefix: "Token "}, "X-Api-Key", "Token s3cret", ""},
+		{Auth{Type: AuthQuery, Secret: "key", Name: "api_key"}, "", "", "https://x.com/a?api_key=s3cret&q=1"},
+	}
+	for _, tt := range tests {
+		req := &HTTPRequest{URL: "https://x.com/a?q=1"}
+		if err := tt.auth.Inject(req, config); err != nil {
+			t.Fatal(err)
+		}
+		if tt.header != "" && (len(req.Header[tt.header]) != 1 || req.Header[tt.header][0] != tt.value) {
+			t.Errorf("%s: header %v", tt.auth.Type, req.Header)
+		}
+		if tt.url != "" && req.URL != tt.url {
+			t.Errorf("%s: url %s", tt.auth.Type, req.URL)
+		}
+	}
+	if err := (&Auth{Type: AuthBearer, Secret: "unset"}).Inject(&HTTPRequest{}, config); err == nil {
+		t.Error("injected an unset secret")
+	}
+}
+
+// FuzzManifest: any bytes decode and validate without panicking, and a
+// manifest that validates survives a JSON round trip still valid.
+func FuzzManifest(f *testing.F) {
+	good, _ := json.Marshal(validManifest())
+	f.Add(good)
+	f.Add([]byte(`{"abi":"1.0","name":"x","version":"1.0.0","category":"Other","description":"d","actions":[]}`))
+	f.Add([]byte(`{"hosts":["{config.a}","*.b.com:*"],"config":[{"name":"a","type":"url","default":3}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var m Manifest
+		if json.Unmarshal(data, &m) != nil {
+			return
+		}
+		if m.Validate() != nil {
+			return
+		}
+		again, err := json.Marshal(&m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m2 Manifest
+		if err := json.Unmarshal(again, &m2); err != nil {
+			t.Fatal(err)
+		}
+		if err := m2.Validate(); err != nil {
+			t.Fatalf("valid manifest invalid after round trip: %v", err)
+		}
+	})
+}
+
+func FuzzHostPattern(f *testing.F) {
+	for _, s := range []string{"api.example.com", "*.x.com:*", "{config.base_url}", "[::1]:80", "1.2.3.4"} {
+		f.Add(s, "https://api.example.com:443/x")
+	}
+	f.Fuzz(func(t *testing.T, pattern, rawURL string) {
+		p, err := ParseHostPattern(pattern)
+		if err != nil {
+			return
+		}
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return
+		}
+		if r, err := p.Resolve(map[string]any{"base_url": rawURL}); err == nil {
+			r.Matches(u)
+		}
+	})
+}
