@@ -82,6 +82,21 @@ func NewAction[In, Out any](name, description string, fn func(ctx context.Contex
 	}
 }
 
+// NewRawAction makes an action that takes and returns raw JSON, for
+// connectors that pass data through without a Go type for it (the generic
+// REST connector, proxies). input and output are JSON Schemas for the
+// manifest; nil means any object. fn must return valid JSON and must not
+// keep input after it returns (the buffer is reused).
+func NewRawAction(name, description string, input, output json.RawMessage, fn func(ctx context.Context, in []byte) ([]byte, error)) Action {
+	if input == nil {
+		input = json.RawMessage(`{"type":"object"}`)
+	}
+	if output == nil {
+		output = json.RawMessage(`{"type":"object"}`)
+	}
+	return Action{name: name, description: description, input: input, output: output, run: fn}
+}
+
 func isEmptyInput(b []byte) bool {
 	b = bytes.TrimSpace(b)
 	return len(b) == 0 || string(b) == "{}" || string(b) == "null"

@@ -217,6 +217,8 @@ type Stats struct {
 	Instances int // live instances, idle and busy
 	Idle      int
 	Retired   int64 // instances discarded so far
+	// IdleMemoryBytes is the linear memory of the idle instances.
+	IdleMemoryBytes uint64
 }
 
 // Stats returns the pool's counters.

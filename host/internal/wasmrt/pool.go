@@ -93,7 +93,11 @@ func (p *pool) put(inst *instance, keep bool) {
 func (p *pool) stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return Stats{Instances: p.live, Idle: len(p.idle), Retired: p.retired.Load()}
+	st := Stats{Instances: p.live, Idle: len(p.idle), Retired: p.retired.Load()}
+	for _, inst := range p.idle {
+		st.IdleMemoryBytes += uint64(inst.mem.Size())
+	}
+	return st
 }
 
 // close refuses new calls, waits for calls in flight to return their

@@ -19,6 +19,8 @@ var Connector = sdk.Connector{
 	Hosts:       []string{"{config.base_url}"},
 	Actions: []sdk.Action{
 		sdk.NewAction("echo", "Returns its input.", echo),
+		sdk.NewRawAction("raw_echo", "Returns its input bytes unparsed.", nil, nil, rawEcho),
+		sdk.NewAction("noop", "Does nothing.", noop),
 		sdk.NewAction("loop", "Never returns.", loop),
 		sdk.NewAction("membomb", "Allocates until memory runs out.", membomb),
 		sdk.NewAction("recurse", "Recurses without end.", recurse),
@@ -43,6 +45,10 @@ type Msg struct {
 }
 
 func echo(_ context.Context, in Msg) (Msg, error) { return in, nil }
+
+func rawEcho(_ context.Context, in []byte) ([]byte, error) { return append([]byte(nil), in...), nil }
+
+func noop(context.Context, struct{}) (struct{}, error) { return struct{}{}, nil }
 
 var sink int
 

@@ -1,0 +1,203 @@
+package host_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/roosthq/roost/host"
+)
+
+// Benchmarks for the runtime issue's targets. Run them with
+//
+//	go test ./host -run '^$' -bench . -benchtime 20000x -count 5
+//
+// (or just bench) and read the medians; see docs/architecture.md for the
+// figures measured on the project's machines.
+
+func benchClient(b *testing.B, wasm string, limits host.Limits) (*host.Connector, *host.Client) {
+	b.Helper()
+	h := openHost(b, host.Config{Limits: limits})
+	conn := load(b, h, wasm)
+	return conn, configure(b, conn, nil)
+}
+
+// cWasm builds the C connector, or skips when there is no toolchain.
+func cWasm(b *testing.B) string {
+	out := filepath.Join(b.TempDir(), "hello-c.wasm")
+	if out, err := exec.Command("../examples/hello-c/build.sh", out).CombinedOutput(); err != nil {
+		b.Skipf("C connector not built: %v\n%s", err, out)
+	}
+	return out
+}
+
+// BenchmarkNoopCall is a whole host API call (Client.Invoke) of a no-op
+// action, with the per-call deadline enforced.
+func BenchmarkNoopCall(b *testing.B) {
+	run := func(b *testing.B, cl *host.Client) {
+		ctx := context.Background()
+		input := json.RawMessage(`{}`)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := cl.Invoke(ctx, "noop", input); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("go", func(b *testing.B) {
+		_, cl := benchClient(b, helloWasm(b), host.Limits{})
+		run(b, cl)
+	})
+	b.Run("c", func(b *testing.B) {
+		_, cl := benchClient(b, cWasm(b), host.Limits{})
+		run(b, cl)
+	})
+}
+
+// BenchmarkEcho64KiB passes 64 KiB in and out. The overhead of the host is
+// this minus the guest's own work; the raw echo in Go and the C echo do
+// (next to) no work of their own, so they show the overhead plus the no-op
+// floor.
+func BenchmarkEcho64KiB(b *testing.B) {
+	payload, _ := json.Marshal(map[string]string{"data": strings.Repeat("r", 64<<10)})
+	run := func(b *testing.B, cl *host.Client, action string) {
+		ctx := context.Background()
+		b.SetBytes(int64(len(payload)))
+		b.ReportAllocs()
+		for b.Loop() {
+			out, err := cl.Invoke(ctx, action, payload)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(out) < 64<<10 {
+				b.Fatalf("short answer: %d bytes", len(out))
+			}
+		}
+	}
+	b.Run("go-raw", func(b *testing.B) {
+		_, cl := benchClient(b, faultyWasm(b), host.Limits{})
+		run(b, cl, "raw_echo")
+	})
+	b.Run("go-typed", func(b *testing.B) {
+		_, cl := benchClient(b, faultyWasm(b), host.Limits{})
+		run(b, cl, "echo")
+	})
+	b.Run("c", func(b *testing.B) {
+		_, cl := benchClient(b, cWasm(b), host.Limits{})
+		run(b, cl, "echo")
+	})
+}
+
+// BenchmarkFirstCallWarmCache is a restart: a new host (and compilation
+// cache object) on a home whose cache is warm, loading the ~4 MiB hello
+// connector and making its first call.
+func BenchmarkFirstCallWarmCache(b *testing.B) {
+	wasm := helloWasm(b)
+	dir := b.TempDir()
+	ctx := context.Background()
+	warm, err := host.Open(ctx, host.Config{Home: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := warm.LoadFile(ctx, wasm); err != nil {
+		b.Fatal(err)
+	}
+	warm.Close(ctx)
+	for b.Loop() {
+		h, err := host.Open(ctx, host.Config{Home: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		conn, err := h.LoadFile(ctx, wasm)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cl, _ := conn.Configure(nil)
+		if _, err := cl.Invoke(ctx, "noop", nil); err != nil {
+			b.Fatal(err)
+		}
+		h.Close(ctx)
+	}
+}
+
+// BenchmarkPoolParallel runs a CPU-bound action (~1 ms) from two goroutines
+// through pools of one and two instances; throughput should nearly double.
+func BenchmarkPoolParallel(b *testing.B) {
+	input := json.RawMessage(`{"n":2000000}`)
+	for _, size := range []int{1, 2} {
+		b.Run("pool="+strconv.Itoa(size), func(b *testing.B) {
+			_, cl := benchClient(b, faultyWasm(b), host.Limits{PoolSize: size})
+			ctx := context.Background()
+			if _, err := cl.Invoke(ctx, "spin", input); err != nil {
+				b.Fatal(err)
+			}
+			b.SetParallelism(max(1, 2/runtime.GOMAXPROCS(0)))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := cl.Invoke(ctx, "spin", input); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkWarmInstanceMemory makes 8 warm instances of the hello connector
+// and reports each one's linear memory and the growth of the process's
+// resident memory per instance.
+func BenchmarkWarmInstanceMemory(b *testing.B) {
+	const instances = 8
+	for b.Loop() {
+		b.StopTimer()
+		before := rss()
+		conn, cl := benchClient(b, helloWasm(b), host.Limits{PoolSize: instances})
+		b.StartTimer()
+		var wg sync.WaitGroup
+		for range instances * 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// Concurrent calls that each hold an instance for a while,
+				// so the pool really makes all of them.
+				cl.Invoke(context.Background(), "greet", json.RawMessage(`{"name":"`+strings.Repeat("x", 1000)+`"}`))
+				time.Sleep(20 * time.Millisecond)
+			}()
+		}
+		wg.Wait()
+		b.StopTimer()
+		s := conn.Stats()
+		if s.Idle == 0 {
+			b.Fatal("no idle instances")
+		}
+		b.ReportMetric(float64(s.IdleMemoryBytes)/float64(s.Idle)/(1<<20), "linear-MiB/instance")
+		if r := rss(); r > 0 && before > 0 && s.Instances > 1 {
+			b.ReportMetric(float64(r-before)/float64(s.Instances)/(1<<20), "rss-MiB/instance")
+		}
+		b.StartTimer()
+	}
+}
+
+// rss returns the process's resident set size from /proc, or 0.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
