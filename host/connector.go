@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -231,4 +232,34 @@ func (cl *Client) Organizations(ctx context.Context, req abi.PageRequest) (abi.O
 		return page, &CallError{Connector: m.Name, Op: "organizations", Code: abi.CodeInternal, Message: "page is not an OrganizationPage: " + err.Error()}
 	}
 	return page, nil
+}
+
+// ErrRepeatedCursor is returned by AllOrganizations when a connector hands
+// back a cursor it already gave: a bug in the connector that would
+// otherwise page forever.
+var ErrRepeatedCursor = errors.New("connector repeated a page cursor")
+
+// AllOrganizations pages through every account, pageSize at a time, calling
+// fn with each page. It stops at the first error (from the connector or
+// from fn) and refuses a repeated cursor.
+func (cl *Client) AllOrganizations(ctx context.Context, pageSize int, fn func(abi.OrganizationPage) error) error {
+	seen := map[string]bool{}
+	cursor := ""
+	for {
+		page, err := cl.Organizations(ctx, abi.PageRequest{Cursor: cursor, Size: pageSize})
+		if err != nil {
+			return err
+		}
+		if err := fn(page); err != nil {
+			return err
+		}
+		if page.Next == "" {
+			return nil
+		}
+		if seen[page.Next] {
+			return fmt.Errorf("organizations of %s: %w %q", cl.conn.Manifest().Name, ErrRepeatedCursor, page.Next)
+		}
+		seen[page.Next] = true
+		cursor = page.Next
+	}
 }

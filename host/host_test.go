@@ -147,6 +147,28 @@ func TestHelloOrganizationsPages(t *testing.T) {
 	}
 }
 
+func TestAllOrganizations(t *testing.T) {
+	h := openHost(t, host.Config{})
+	cl := configure(t, load(t, h, helloWasm(t)), nil)
+	var ids []string
+	err := cl.AllOrganizations(context.Background(), 2, func(p abi.OrganizationPage) error {
+		for _, a := range p.Accounts {
+			ids = append(ids, a.ID)
+		}
+		return nil
+	})
+	if err != nil || strings.Join(ids, ",") != "1,2,3,4,5" {
+		t.Fatalf("ids = %v, err = %v", ids, err)
+	}
+
+	looping := configure(t, load(t, h, faultyWasm(t)), nil)
+	pages := 0
+	err = looping.AllOrganizations(context.Background(), 10, func(abi.OrganizationPage) error { pages++; return nil })
+	if !errors.Is(err, host.ErrRepeatedCursor) || pages != 2 {
+		t.Fatalf("repeated cursor: pages %d, err %v", pages, err)
+	}
+}
+
 func TestConfigureReportsEveryProblem(t *testing.T) {
 	h := openHost(t, host.Config{})
 	conn := load(t, h, helloWasm(t))

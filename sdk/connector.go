@@ -75,7 +75,7 @@ func NewAction[In, Out any](name, description string, fn func(ctx context.Contex
 				return nil, err
 			}
 			if outEmpty {
-				return []byte("{}"), nil
+				return emptyObject, nil
 			}
 			return json.Marshal(out)
 		},
@@ -96,6 +96,10 @@ func NewRawAction(name, description string, input, output json.RawMessage, fn fu
 	}
 	return Action{name: name, description: description, input: input, output: output, run: fn}
 }
+
+// emptyObject is the encoding of every field-less struct, shared because
+// outputs are only read (the host copies them at once).
+var emptyObject = []byte("{}")
 
 func isEmptyInput(b []byte) bool {
 	b = bytes.TrimSpace(b)
@@ -186,12 +190,21 @@ func (c *Connector) handle(ctx context.Context, op abi.Op, name, input []byte) (
 }
 
 func (c *Connector) runAction(ctx context.Context, name, input []byte) ([]byte, error) {
+	found := -1
 	for i := range c.Actions {
 		if c.Actions[i].name == string(name) { // no allocation: compiler-optimised comparison
-			return c.Actions[i].run(ctx, input)
+			found = i
+			break
 		}
 	}
-	return nil, &abi.Error{Code: abi.CodeUnknownAction, Message: fmt.Sprintf("connector %s has no action %q", c.Name, name)}
+	if found < 0 {
+		return nil, unknownAction(c.Name, name)
+	}
+	return c.Actions[found].run(ctx, input)
+}
+
+func unknownAction(connector string, name []byte) error {
+	return &abi.Error{Code: abi.CodeUnknownAction, Message: fmt.Sprintf("connector %s has no action %q", connector, name)}
 }
 
 // served is the connector this module exports; the WebAssembly exports

@@ -38,7 +38,7 @@ type Limits struct {
 	// MaxHostCalls caps host-function calls in one call. Default 10000.
 	MaxHostCalls int
 	// MaxCallsPerInstance retires an instance after this many calls (with
-	// up to 10% jitter so a pool does not restart at once). Default 10000.
+	// up to 10% jitter so a pool does not restart at once). Default 100000.
 	MaxCallsPerInstance int
 }
 
@@ -55,7 +55,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxOutputBytes, 4*mib)
 	def(&l.MaxLogBytes, 64<<10)
 	def(&l.MaxHostCalls, 10000)
-	def(&l.MaxCallsPerInstance, 10000)
+	def(&l.MaxCallsPerInstance, 100000)
 	if l.CallTimeout <= 0 {
 		l.CallTimeout = 30 * time.Second
 	}

@@ -36,7 +36,13 @@ var Connector = sdk.Connector{
 	},
 }
 
-func init() { sdk.Serve(&Connector) }
+func init() {
+	// Always hands back the same cursor: a connector bug the host must stop.
+	Connector.Organizations = func(context.Context, sdk.PageRequest) (sdk.OrganizationPage, error) {
+		return sdk.OrganizationPage{Accounts: []sdk.Account{{ID: "1", Name: "Again"}}, Next: "same"}, nil
+	}
+	sdk.Serve(&Connector)
+}
 func main() {}
 
 type Msg struct {
