@@ -41,6 +41,7 @@ func TestGuestFaults(t *testing.T) {
 		inMsg  string
 	}{
 		{"loop", `{}`, host.FaultTimeout, "deadline"},
+		{"sleep", `{}`, host.FaultTimeout, "deadline"},
 		{"membomb", `{}`, host.FaultOutOfMemory, "out of memory"},
 		{"recurse", `{}`, host.FaultStackOverflow, "stack"},
 		{"deadlock", `{}`, host.FaultDeadlock, "deadlock"},
@@ -210,4 +211,16 @@ func TestHostDeadlineStopsRunawayGuest(t *testing.T) {
 		t.Errorf("stopped after %v, limit %v", elapsed, limit)
 	}
 	invoke(t, cl, "echo", `{"data":"ok"}`)
+}
+
+func TestRunawayInitializerIsStopped(t *testing.T) {
+	h := openHost(t, host.Config{Limits: host.Limits{CallTimeout: 500 * time.Millisecond}})
+	start := time.Now()
+	_, err := h.LoadFile(context.Background(), sdktest.Build(t, "testdata/initloop"))
+	if !errors.Is(err, host.ErrStartFailed) || !strings.Contains(err.Error(), "_initialize") || !strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("err = %v, want a start failure naming _initialize and the time-out", err)
+	}
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("took %v", elapsed)
+	}
 }

@@ -117,15 +117,19 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 	cfg := wazero.NewRuntimeConfig().
 		WithCompilationCache(cache).
 		WithMemoryLimitPages(uint32(pages)).
-		// Without this a context deadline cannot stop a guest in a loop.
+		// Compiles a check into every loop header that exits to Go, where
+		// the module's closed state is read and the goroutine can be
+		// preempted. Without it neither a deadline nor Close stops a guest
+		// in a loop, and such a guest would also stall the Go runtime's
+		// stop-the-world phases. It costs (docs/architecture.md), and is
+		// not optional for untrusted code.
 		WithCloseOnContextDone(true)
-	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
-	e := &Engine{rt: rt, cache: cache, limits: limits, logger: logger}
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+	e := &Engine{rt: wazero.NewRuntimeWithConfig(ctx, cfg), cache: cache, limits: limits, logger: logger}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.rt); err != nil {
 		e.Close(ctx)
 		return nil, fmt.Errorf("instantiate WASI: %w", err)
 	}
-	if err := instantiateHostModule(ctx, rt); err != nil {
+	if err := instantiateHostModule(ctx, e.rt); err != nil {
 		e.Close(ctx)
 		return nil, fmt.Errorf("instantiate %s: %w", abi.ImportModule, err)
 	}

@@ -37,16 +37,30 @@ type instance struct {
 	// watchdog stops the guest when a call's deadline passes. One timer per
 	// instance, re-armed per call, costs no allocation on the hot path.
 	watchdog *time.Timer
-	stopped  atomic.Uint32 // the exit code the watchdog closed the module with, or 0
+	stopped  atomic.Uint32 // the exit code the call was stopped with, or 0
+	wake     chan struct{} // closed by stop, ending sleeps
+	dead     bool          // a stop may land at any moment: never reuse
 }
 
 var instanceSeq atomic.Uint64
 
 func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	out := &guestOutput{logger: m.logger}
+	inst := &instance{module: m, output: out, wake: make(chan struct{})}
 	cfg := wazero.NewModuleConfig().
+		// Sleeps (poll_oneoff) end early when the call is stopped.
+		WithNanosleep(func(ns int64) {
+			t := time.NewTimer(time.Duration(ns))
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-inst.wake:
+			}
+		}).
 		WithName(""). // anonymous: many instances of one module may coexist
-		WithStartFunctions(abi.ExportInitialize).
+		// _initialize is called below, under the watchdog, not by wazero:
+		// a module that loops in its initializer must be stoppable too.
+		WithStartFunctions().
 		WithRandSource(rand.Reader).
 		WithSysWalltime().
 		WithSysNanotime().
@@ -64,25 +78,45 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	}
 	// Spread restarts so a pool's instances do not all retire together.
 	jitter := int(instanceSeq.Add(1)*7919) % (m.limits.MaxCallsPerInstance/10 + 1)
-	inst := &instance{
-		module:     m,
-		mod:        mod,
-		mem:        mod.Memory(),
-		describeFn: mod.ExportedFunction(abi.ExportDescribe),
-		handleFn:   mod.ExportedFunction(abi.ExportHandle),
-		maxCalls:   m.limits.MaxCallsPerInstance - jitter,
-		output:     out,
-	}
+	inst.mod = mod
+	inst.mem = mod.Memory()
+	inst.describeFn = mod.ExportedFunction(abi.ExportDescribe)
+	inst.handleFn = mod.ExportedFunction(abi.ExportHandle)
+	inst.maxCalls = m.limits.MaxCallsPerInstance - jitter
 	inst.watchdog = time.AfterFunc(time.Hour, func() { inst.stop(sys.ExitCodeDeadlineExceeded) })
 	inst.watchdog.Stop()
+	if init := mod.ExportedFunction(abi.ExportInitialize); init != nil {
+		deadline, ok := ctx.Deadline()
+		if !ok {
+			deadline = time.Now().Add(m.limits.CallTimeout)
+		}
+		if _, err := inst.run(ctx, deadline, init, &Env{}, "", nil); err != nil {
+			f, msg := classify(ctx, err, out.text())
+			if f == FaultTrap || f == FaultExit {
+				f = FaultInstantiate
+			}
+			inst.close(ctx)
+			return nil, &CallError{Code: abi.Code(f), Fault: f, Message: "start instance: _initialize: " + msg, Retryable: f == FaultTimeout}
+		}
+		if inst.dead {
+			inst.close(ctx)
+			return nil, &CallError{Code: abi.Code(FaultTimeout), Fault: FaultTimeout, Message: "start instance: _initialize ran to its deadline", Retryable: true}
+		}
+	}
 	return inst, nil
 }
 
-// stop closes the module from outside the call, which makes the running
-// guest exit at its next loop or call boundary (the runtime is compiled with
-// close-on-done checks). The instance is dead afterwards.
+// stop ends the running call from another goroutine: it closes the
+// module, which the guest notices at its next loop iteration (the runtime
+// compiles those checks in), and wakes a guest that sleeps. The instance
+// is dead afterwards. Closing here is safe while the guest runs because
+// connector instances have no filesystem and their code belongs to the
+// compiled module, so nothing the running code uses is freed.
 func (in *instance) stop(code uint32) {
-	in.stopped.CompareAndSwap(0, code)
+	if !in.stopped.CompareAndSwap(0, code) {
+		return
+	}
+	close(in.wake)
 	in.mod.CloseWithExitCode(context.Background(), code)
 }
 
@@ -147,21 +181,26 @@ func (in *instance) run(ctx context.Context, deadline time.Time, fn api.Function
 	in.ctx.st = st
 	in.output.reset()
 	in.watchdog.Reset(time.Until(deadline))
+	var stopOnCancel func() bool
 	if ctx.Done() != nil {
-		stopOnCancel := context.AfterFunc(ctx, func() {
+		stopOnCancel = context.AfterFunc(ctx, func() {
 			code := sys.ExitCodeContextCanceled
 			if ctx.Err() == context.DeadlineExceeded {
 				code = sys.ExitCodeDeadlineExceeded
 			}
 			in.stop(code)
 		})
-		defer stopOnCancel()
 	}
 	err := fn.CallWithStack(&in.ctx, in.stack[:])
-	// If the deadline passed just as the call returned, the answer stands
-	// but the watchdog is closing the module: handle sees in.stopped and
-	// retires the instance.
-	in.watchdog.Stop()
+	// If the deadline passed (or the caller canceled) just as the call
+	// returned, the answer stands, but a stop may still land on this
+	// instance: it must not serve again.
+	if !in.watchdog.Stop() {
+		in.dead = true
+	}
+	if stopOnCancel != nil && !stopOnCancel() {
+		in.dead = true
+	}
 	st.env, st.parent = nil, nil
 	in.ctx.st = nil
 	if err != nil {
@@ -197,7 +236,7 @@ func (in *instance) handle(ctx context.Context, deadline time.Time, env *Env, op
 		in.close(ctx)
 		return nil, false, &CallError{Code: abi.Code(f), Fault: f, Message: msg, Retryable: f == FaultTimeout}
 	}
-	keep = in.calls < in.maxCalls && in.stopped.Load() == 0 && uint64(in.mem.Size()) <= in.module.limits.HighWaterBytes
+	keep = in.calls < in.maxCalls && !in.dead && uint64(in.mem.Size()) <= in.module.limits.HighWaterBytes
 	switch uint32(in.stack[0]) {
 	case abi.HandleOK:
 		if !st.outSet {

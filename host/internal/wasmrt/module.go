@@ -78,6 +78,9 @@ func (e *Engine) load(ctx context.Context, source string, wasm []byte) (*Module,
 	inst, err := m.pool.get(ctx, time.Now().Add(m.limits.CallTimeout))
 	if err != nil {
 		m.Close(ctx)
+		if ce, ok := err.(*CallError); ok {
+			return nil, fmt.Errorf("%w: %s: %s", ErrStartFailed, ce.Fault, ce.Message)
+		}
 		return nil, fmt.Errorf("%w: %v", ErrStartFailed, err)
 	}
 	raw, err := inst.describe(ctx)

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/roosthq/roost/sdk"
 )
@@ -33,6 +34,7 @@ var Connector = sdk.Connector{
 		sdk.NewAction("fetch", "GETs a URL through the host.", fetch),
 		sdk.NewAction("kv", "Sets then gets a key.", kv),
 		sdk.NewAction("config", "Returns the configuration it sees.", config),
+		sdk.NewAction("sleep", "Sleeps for an hour.", sleep),
 	},
 }
 
@@ -150,4 +152,9 @@ func config(ctx context.Context, _ struct{}) (map[string]any, error) {
 	var c map[string]any
 	err := sdk.DecodeConfig(ctx, &c)
 	return c, err
+}
+
+func sleep(context.Context, struct{}) (struct{}, error) {
+	time.Sleep(time.Hour)
+	return struct{}{}, nil
 }
