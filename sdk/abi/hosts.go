@@ -2,11 +2,37 @@ package abi
 
 import (
 	"fmt"
-	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 )
+
+// This file avoids package net on purpose: it is linked into every Go
+// connector through the SDK, and net would add about a megabyte of code
+// and initialisation to each one.
+
+// splitHostPort splits "host:port" and "[v6]:port"; ok is false when there
+// is no port.
+func splitHostPort(s string) (host, port string, ok bool) {
+	if strings.HasPrefix(s, "[") {
+		end := strings.Index(s, "]")
+		if end < 0 || !strings.HasPrefix(s[end+1:], ":") {
+			return "", "", false
+		}
+		return s[1:end], s[end+2:], true
+	}
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 || strings.Contains(s[:i], ":") {
+		return "", "", false // no port, or a bare IPv6 address
+	}
+	return s[:i], s[i+1:], true
+}
+
+func isIP(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
 
 // HostPattern is one parsed entry of Manifest.Hosts.
 type HostPattern struct {
@@ -34,7 +60,7 @@ func ParseHostPattern(s string) (HostPattern, error) {
 		return HostPattern{}, fmt.Errorf("%q: want a host such as api.example.com, not a URL", s)
 	}
 	host, port := s, ""
-	if h, p, err := net.SplitHostPort(s); err == nil {
+	if h, p, ok := splitHostPort(s); ok {
 		host, port = h, p
 		if p != "*" {
 			if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
@@ -47,7 +73,7 @@ func ParseHostPattern(s string) (HostPattern, error) {
 	if rest == "" || strings.Contains(rest, "*") || strings.HasPrefix(rest, ".") || strings.HasSuffix(rest, ".") {
 		return HostPattern{}, fmt.Errorf("%q: want a host name, optionally starting with *.", s)
 	}
-	if wild && net.ParseIP(rest) != nil {
+	if wild && isIP(rest) {
 		return HostPattern{}, fmt.Errorf("%q: a wildcard cannot prefix an IP address", s)
 	}
 	return HostPattern{Host: host, Port: port}, nil

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -154,12 +153,77 @@ func (m *Manifest) Field(name string) (*Field, bool) {
 	return nil, false
 }
 
+// The name checks are written out rather than as regular expressions:
+// this package is linked into every connector, and package regexp would add
+// its code and the compilation of each pattern to every instance's start.
+
+// identifier reports whether s is a lower-case letter followed by up to 62
+// lower-case letters, digits or sep.
+func identifier(s string, sep byte) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == sep) {
+			return false
+		}
+	}
+	return true
+}
+
+type nameRule byte
+
+func (r nameRule) MatchString(s string) bool { return identifier(s, byte(r)) }
+
 var (
-	nameRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
-	actionRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-	fieldRE   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-	versionRE = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+	nameRE   = nameRule('-') // connector names: ^[a-z][a-z0-9-]{0,62}$
+	actionRE = nameRule('_') // action names: ^[a-z][a-z0-9_]{0,62}$
+	fieldRE  = nameRule('_') // config fields: ^[a-z][a-z0-9_]{0,62}$
 )
+
+// semver reports whether s is MAJOR.MINOR.PATCH with an optional v, an
+// optional -pre-release and an optional +build, numbers without leading
+// zeros.
+func semver(s string) bool {
+	s = strings.TrimPrefix(s, "v")
+	if i := strings.IndexByte(s, '+'); i >= 0 {
+		if !dotted(s[i+1:]) {
+			return false
+		}
+		s = s[:i]
+	}
+	if i := strings.IndexByte(s, '-'); i >= 0 {
+		if !dotted(s[i+1:]) {
+			return false
+		}
+		s = s[:i]
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || (len(p) > 1 && p[0] == '0') || strings.Trim(p, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// dotted reports whether s is non-empty and made of [0-9A-Za-z.-].
+func dotted(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Validate reports every problem with the manifest at once, each naming the
 // field it is about.
@@ -173,7 +237,7 @@ func (m *Manifest) Validate() error {
 	if !nameRE.MatchString(m.Name) {
 		bad("name %q: want lower-case letters, digits and dashes, starting with a letter", m.Name)
 	}
-	if !versionRE.MatchString(m.Version) {
+	if !semver(m.Version) {
 		bad("version %q: want a semantic version such as 1.2.3", m.Version)
 	}
 	if !m.Category.Valid() {

@@ -198,3 +198,16 @@ func FuzzHostPattern(f *testing.F) {
 		}
 	})
 }
+
+func TestSemver(t *testing.T) {
+	for _, ok := range []string{"0.1.0", "1.2.3", "v10.20.30", "1.0.0-rc.1", "1.0.0+build.5", "1.0.0-beta-2+x"} {
+		if !semver(ok) {
+			t.Errorf("%s refused", ok)
+		}
+	}
+	for _, bad := range []string{"", "1", "1.2", "1.2.3.4", "01.2.3", "1.2.x", "1.2.3-", "1.2.3+", "1.2.3-a b"} {
+		if semver(bad) {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
