@@ -118,35 +118,6 @@ func TestHelloDescribeAndCall(t *testing.T) {
 	}
 }
 
-func TestHelloOrganizationsPages(t *testing.T) {
-	h := openHost(t, host.Config{})
-	cl := configure(t, load(t, h, helloWasm(t)), nil)
-	var names []string
-	cursor := ""
-	for pages := 0; ; pages++ {
-		if pages > 10 {
-			t.Fatal("no last page")
-		}
-		page, err := cl.Organizations(context.Background(), abi.PageRequest{Cursor: cursor, Size: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page.Accounts) > 2 || page.Total != 5 {
-			t.Fatalf("page %d: %+v", pages, page)
-		}
-		for _, a := range page.Accounts {
-			names = append(names, a.Name)
-		}
-		if page.Next == "" {
-			break
-		}
-		cursor = page.Next
-	}
-	if len(names) != 5 || names[0] != "Acme Corporation" || names[4] != "Stark Industries" {
-		t.Errorf("accounts = %v", names)
-	}
-}
-
 func TestAllOrganizations(t *testing.T) {
 	h := openHost(t, host.Config{})
 	cl := configure(t, load(t, h, helloWasm(t)), nil)

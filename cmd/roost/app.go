@@ -94,6 +94,10 @@ func Run(args []string, o Options) int {
 		o.Getenv = func(string) string { return "" }
 	}
 	app := App(o)
+	if name := firstCommand(app, args); name != "" && find(app.Commands, name) == nil && name != "help" {
+		fmt.Fprintf(o.Stderr, "roost: unknown command %q; see roost --help\n", name)
+		return exitUsage
+	}
 	err := app.Run(interspersed(app, args))
 	if err == nil {
 		return exitOK

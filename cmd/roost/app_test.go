@@ -120,6 +120,13 @@ func TestInvoke(t *testing.T) {
 	}
 }
 
+func TestUnknownCommand(t *testing.T) {
+	r := roost(t, "", "frobnicate")
+	if r.code != 2 || !strings.Contains(r.stderr, `unknown command "frobnicate"`) {
+		t.Fatalf("%+v", r)
+	}
+}
+
 func TestHelpExplains(t *testing.T) {
 	r := roost(t, "", "invoke", "--help")
 	for _, want := range []string{"FILE.wasm ACTION", "--config", "--json", "Exit status"} {

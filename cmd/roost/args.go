@@ -90,3 +90,18 @@ func takesValue(flags []cli.Flag, arg string) bool {
 	}
 	return false
 }
+
+// firstCommand returns the first argument that is not a global flag (or a
+// global flag's value): the command name the user typed.
+func firstCommand(app *cli.App, args []string) string {
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			return a
+		}
+		if takesValue(app.Flags, a) && !strings.Contains(a, "=") {
+			i++
+		}
+	}
+	return ""
+}
