@@ -221,3 +221,37 @@ func TestRunawayInitializerIsStopped(t *testing.T) {
 		t.Fatalf("err = %v, want a start failure naming _initialize and the time-out", err)
 	}
 }
+
+// TestSandbox: no files, no environment, no arguments; a real clock and a
+// real random source (wazero's defaults are a fixed clock and fixed bytes).
+func TestSandbox(t *testing.T) {
+	t.Setenv("ROOST_TEST_SECRET", "must-not-leak")
+	h := openHost(t, host.Config{Limits: host.Limits{PoolSize: 2}})
+	conn := load(t, h, faultyWasm(t))
+	cl := configure(t, conn, nil)
+	type view struct {
+		FileError string   `json:"file_error"`
+		Env       []string `json:"env"`
+		Args      []string `json:"args"`
+		UnixMilli int64    `json:"unix_milli"`
+		Random    string   `json:"random"`
+	}
+	var first view
+	json.Unmarshal([]byte(invoke(t, cl, "sandbox", `{}`)), &first)
+	if first.FileError == "" {
+		t.Error("the guest read /etc/passwd")
+	}
+	if len(first.Env) != 0 || len(first.Args) > 1 {
+		t.Errorf("the guest sees env %v and args %v", first.Env, first.Args)
+	}
+	if d := time.Since(time.UnixMilli(first.UnixMilli)); d < -time.Minute || d > time.Minute {
+		t.Errorf("guest clock is off by %v", d)
+	}
+	// A fresh instance must not repeat the random bytes.
+	faulty := configure(t, load(t, h, faultyWasm(t)), nil)
+	var second view
+	json.Unmarshal([]byte(invoke(t, faulty, "sandbox", `{}`)), &second)
+	if first.Random == "" || first.Random == second.Random {
+		t.Errorf("random bytes repeat across instances: %s", first.Random)
+	}
+}

@@ -4,6 +4,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
 	"strings"
 	"time"
 
@@ -35,6 +38,7 @@ var Connector = sdk.Connector{
 		sdk.NewAction("kv", "Sets then gets a key.", kv),
 		sdk.NewAction("config", "Returns the configuration it sees.", config),
 		sdk.NewAction("sleep", "Sleeps for an hour.", sleep),
+		sdk.NewAction("sandbox", "Reports what the sandbox lets it see.", sandbox),
 	},
 }
 
@@ -157,4 +161,23 @@ func config(ctx context.Context, _ struct{}) (map[string]any, error) {
 func sleep(context.Context, struct{}) (struct{}, error) {
 	time.Sleep(time.Hour)
 	return struct{}{}, nil
+}
+
+type SandboxOut struct {
+	FileError string   `json:"file_error"`
+	Env       []string `json:"env"`
+	Args      []string `json:"args"`
+	UnixMilli int64    `json:"unix_milli"`
+	Random    string   `json:"random"`
+}
+
+func sandbox(context.Context, struct{}) (SandboxOut, error) {
+	out := SandboxOut{Env: os.Environ(), Args: os.Args, UnixMilli: time.Now().UnixMilli()}
+	if _, err := os.ReadFile("/etc/passwd"); err != nil {
+		out.FileError = err.Error()
+	}
+	b := make([]byte, 16)
+	rand.Read(b)
+	out.Random = hex.EncodeToString(b)
+	return out, nil
 }
