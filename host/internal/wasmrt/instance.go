@@ -32,21 +32,30 @@ type instance struct {
 	maxCalls   int
 	output     *guestOutput
 	state      callState // reused by every call of this instance
-	ctx        callCtx   // reused by every call of this instance
 
-	// watchdog stops the guest when a call's deadline passes. One timer per
 	// instance, re-armed per call, costs no allocation on the hot path.
+	// watchdog cancels the current call's context at its deadline. One
+	// timer per instance, re-armed per call, is cheaper than a
+	// context.WithDeadline (and its timer) per call.
 	watchdog *time.Timer
-	stopped  atomic.Uint32 // the exit code the call was stopped with, or 0
-	wake     chan struct{} // closed by stop, ending sleeps
-	dead     bool          // a stop may land at any moment: never reuse
+	mu       sync.Mutex
+	current  *callCtx // the running call's context, nil between calls
+	expired  bool     // the watchdog fired during the running call
+	// wake is the Done channel of the current call's context; sleeping
+	// guests (poll_oneoff) wake when it closes.
+	wake <-chan struct{}
+	// dead: the call's context ended as the call returned, so wazero may
+	// still close this instance; never reuse it.
+	dead bool
 }
 
 var instanceSeq atomic.Uint64
 
 func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	out := &guestOutput{logger: m.logger}
-	inst := &instance{module: m, output: out, wake: make(chan struct{})}
+	inst := &instance{module: m, output: out}
+	inst.watchdog = time.AfterFunc(time.Hour, inst.expire)
+	inst.watchdog.Stop()
 	cfg := wazero.NewModuleConfig().
 		// Sleeps (poll_oneoff) end early when the call is stopped.
 		WithNanosleep(func(ns int64) {
@@ -58,7 +67,7 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 			}
 		}).
 		WithName(""). // anonymous: many instances of one module may coexist
-		// _initialize is called below, under the watchdog, not by wazero:
+		// _initialize is called below, under a deadline, not by wazero:
 		// a module that loops in its initializer must be stoppable too.
 		WithStartFunctions().
 		WithRandSource(rand.Reader).
@@ -83,8 +92,6 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	inst.describeFn = mod.ExportedFunction(abi.ExportDescribe)
 	inst.handleFn = mod.ExportedFunction(abi.ExportHandle)
 	inst.maxCalls = m.limits.MaxCallsPerInstance - jitter
-	inst.watchdog = time.AfterFunc(time.Hour, func() { inst.stop(sys.ExitCodeDeadlineExceeded) })
-	inst.watchdog.Stop()
 	if init := mod.ExportedFunction(abi.ExportInitialize); init != nil {
 		deadline, ok := ctx.Deadline()
 		if !ok {
@@ -106,23 +113,19 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	return inst, nil
 }
 
-// stop ends the running call from another goroutine: it closes the
-// module, which the guest notices at its next loop iteration (the runtime
-// compiles those checks in), and wakes a guest that sleeps. The instance
-// is dead afterwards. Closing here is safe while the guest runs because
-// connector instances have no filesystem and their code belongs to the
-// compiled module, so nothing the running code uses is freed.
-func (in *instance) stop(code uint32) {
-	if !in.stopped.CompareAndSwap(0, code) {
-		return
-	}
-	close(in.wake)
-	in.mod.CloseWithExitCode(context.Background(), code)
-}
-
 func (in *instance) close(ctx context.Context) {
 	in.watchdog.Stop()
 	in.mod.Close(context.WithoutCancel(ctx))
+}
+
+// expire runs on the watchdog's goroutine when a call's deadline passes.
+func (in *instance) expire() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.current != nil {
+		in.expired = true
+		in.current.cancel(context.DeadlineExceeded)
+	}
 }
 
 // callState is what the host functions of one guest call work on.
@@ -147,19 +150,45 @@ type stateKey struct{}
 // maxManifestBytes caps a manifest, independently of the output cap.
 const maxManifestBytes = 4 << 20
 
-// callCtx is the context the guest call runs under: it carries the call
-// state to the host functions and the caller's values, but no Done channel,
-// because the instance's watchdog enforces the deadline (see run).
-type callCtx struct{ st *callState }
+// callCtx is the context a guest call runs under. It is its own
+// cancellation: Done closes when the watchdog fires or the caller's context
+// ends, and wazero's watcher then closes the module, which the guest
+// notices at its next loop iteration. Values come from the caller's
+// context, plus the call state for the host functions. One allocation per
+// call (and its channel) instead of context.WithDeadline's four.
+type callCtx struct {
+	parent context.Context
+	st     *callState
+	done   chan struct{}
+	err    atomic.Pointer[error]
+}
+
+func newCallCtx(parent context.Context, st *callState) *callCtx {
+	return &callCtx{parent: parent, st: st, done: make(chan struct{})}
+}
 
 func (c *callCtx) Deadline() (time.Time, bool) { return c.st.deadline, true }
-func (c *callCtx) Done() <-chan struct{}       { return nil }
-func (c *callCtx) Err() error                  { return nil }
+func (c *callCtx) Done() <-chan struct{}       { return c.done }
+
+func (c *callCtx) Err() error {
+	if e := c.err.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// cancel ends the call with err; only the first cancel counts.
+func (c *callCtx) cancel(err error) {
+	if c.err.CompareAndSwap(nil, &err) {
+		close(c.done)
+	}
+}
+
 func (c *callCtx) Value(key any) any {
 	if key == (stateKey{}) {
 		return c.st
 	}
-	return c.st.parent.Value(key)
+	return c.parent.Value(key)
 }
 
 // hostContext returns a context for work a host function does on the
@@ -169,45 +198,54 @@ func (st *callState) hostContext() (context.Context, context.CancelFunc) {
 	return context.WithDeadline(st.parent, st.deadline)
 }
 
-// run calls fn with the instance's reusable stack under the deadline. The
-// watchdog timer stops the guest when the deadline passes, and a canceled
-// caller context stops it too.
+// run calls fn with the instance's reusable stack under the deadline.
+// When the call's context ends (deadline or caller cancellation), wazero's
+// watcher closes the module, which the guest notices at its next loop
+// iteration (the runtime compiles those checks in); wazero defers freeing
+// the module's resources until the call has unwound, so nothing is freed
+// under the running guest.
 func (in *instance) run(ctx context.Context, deadline time.Time, fn api.Function, env *Env, name string, input []byte) (*callState, error) {
 	st := &in.state
 	*st = callState{inst: in, parent: ctx, deadline: deadline, env: env, name: name, input: input, outCap: in.module.limits.MaxOutputBytes}
 	if fn == in.describeFn {
 		st.outCap = maxManifestBytes
 	}
-	in.ctx.st = st
-	in.output.reset()
-	in.watchdog.Reset(time.Until(deadline))
-	var stopOnCancel func() bool
+	// A fresh callCtx per call: wazero's watcher goroutine may still read
+	// the context after the call has returned.
+	cc := newCallCtx(ctx, st)
 	if ctx.Done() != nil {
-		stopOnCancel = context.AfterFunc(ctx, func() {
-			code := sys.ExitCodeContextCanceled
-			if ctx.Err() == context.DeadlineExceeded {
-				code = sys.ExitCodeDeadlineExceeded
-			}
-			in.stop(code)
-		})
-	}
-	err := fn.CallWithStack(&in.ctx, in.stack[:])
-	// If the deadline passed (or the caller canceled) just as the call
-	// returned, the answer stands, but a stop may still land on this
-	// instance: it must not serve again.
-	if !in.watchdog.Stop() {
-		in.dead = true
-	}
-	if stopOnCancel != nil && !stopOnCancel() {
-		in.dead = true
-	}
-	st.env, st.parent = nil, nil
-	in.ctx.st = nil
-	if err != nil {
-		if code := in.stopped.Load(); code != 0 {
-			err = sys.NewExitError(code)
+		if err := ctx.Err(); err != nil {
+			cc.cancel(err)
+		} else {
+			stop := context.AfterFunc(ctx, func() { cc.cancel(ctx.Err()) })
+			defer stop()
 		}
 	}
+	in.mu.Lock()
+	in.current, in.expired = cc, false
+	in.mu.Unlock()
+	in.watchdog.Reset(time.Until(deadline))
+	in.wake = cc.done
+	in.output.reset()
+
+	err := fn.CallWithStack(cc, in.stack[:])
+
+	in.watchdog.Stop()
+	in.mu.Lock()
+	expired := in.expired
+	in.current = nil
+	in.mu.Unlock()
+	// wazero stops watching the context when the call returns; if the
+	// context had already ended, its watcher may still be closing the
+	// module. The answer stands, but the instance must not serve again.
+	if cc.Err() != nil {
+		in.dead = true
+	}
+	if err != nil && expired {
+		err = sys.NewExitError(sys.ExitCodeDeadlineExceeded) // our deadline, not the caller's cancel
+	}
+	st.env, st.parent = nil, nil
+	in.wake = nil
 	return st, err
 }
 
