@@ -3,12 +3,15 @@ package wasmrt
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/roosthq/roost/sdk/abi"
@@ -82,10 +85,15 @@ type Options struct {
 // Engine owns one wazero runtime and everything loaded into it. It is safe
 // for concurrent use.
 type Engine struct {
-	rt     wazero.Runtime
-	cache  wazero.CompilationCache
-	limits Limits
-	logger *slog.Logger
+	// fast runs modules rewritten by instrument (tick.go), which stop
+	// themselves through tick; safe runs the rest with wazero's
+	// close-on-done checks.
+	fast     wazero.Runtime
+	safe     wazero.Runtime
+	cache    wazero.CompilationCache
+	cacheDir string // where rewritten modules are kept; "" keeps none
+	limits   Limits
+	logger   *slog.Logger
 }
 
 // NewEngine starts a runtime with the sandbox settings every connector runs
@@ -114,24 +122,36 @@ func NewEngine(ctx context.Context, opts Options) (*Engine, error) {
 	if pages > 65536 {
 		pages = 65536
 	}
-	cfg := wazero.NewRuntimeConfig().
+	base := wazero.NewRuntimeConfig().
 		WithCompilationCache(cache).
-		WithMemoryLimitPages(uint32(pages)).
-		// Compiles a check into every loop header that exits to Go, where
-		// the module's closed state is read and the goroutine can be
-		// preempted. Without it neither a deadline nor Close stops a guest
-		// in a loop, and such a guest would also stall the Go runtime's
-		// stop-the-world phases. It costs (docs/architecture.md), and is
-		// not optional for untrusted code.
-		WithCloseOnContextDone(true)
-	e := &Engine{rt: wazero.NewRuntimeWithConfig(ctx, cfg), cache: cache, limits: limits, logger: logger}
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.rt); err != nil {
-		e.Close(ctx)
-		return nil, fmt.Errorf("instantiate WASI: %w", err)
+		WithMemoryLimitPages(uint32(pages))
+	e := &Engine{
+		fast: wazero.NewRuntimeWithConfig(ctx, base),
+		// WithCloseOnContextDone compiles a check into every loop header
+		// that exits to Go, where the module's closed state is read and the
+		// goroutine can be preempted. Without it (or tick.go's rewrite)
+		// neither a deadline nor Close stops a guest in a loop, and such a
+		// guest would also stall the Go runtime's stop-the-world phases.
+		safe:     wazero.NewRuntimeWithConfig(ctx, base.WithCloseOnContextDone(true)),
+		cache:    cache,
+		cacheDir: opts.CacheDir,
+		limits:   limits,
+		logger:   logger,
 	}
-	if err := instantiateHostModule(ctx, e.rt); err != nil {
+	for _, rt := range []wazero.Runtime{e.fast, e.safe} {
+		if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+			e.Close(ctx)
+			return nil, fmt.Errorf("instantiate WASI: %w", err)
+		}
+		if err := instantiateHostModule(ctx, rt); err != nil {
+			e.Close(ctx)
+			return nil, fmt.Errorf("instantiate %s: %w", abi.ImportModule, err)
+		}
+	}
+	if _, err := e.fast.NewHostModuleBuilder(tickModule).NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(hostTick), nil, nil).Export(tickName).Instantiate(ctx); err != nil {
 		e.Close(ctx)
-		return nil, fmt.Errorf("instantiate %s: %w", abi.ImportModule, err)
+		return nil, fmt.Errorf("instantiate %s: %w", tickModule, err)
 	}
 	return e, nil
 }
@@ -141,7 +161,7 @@ func (e *Engine) Limits() Limits { return e.limits }
 
 // Close closes every module the engine loaded and the runtime.
 func (e *Engine) Close(ctx context.Context) error {
-	err := e.rt.Close(ctx)
+	err := errors.Join(e.fast.Close(ctx), e.safe.Close(ctx))
 	if cerr := e.cache.Close(ctx); err == nil {
 		err = cerr
 	}
@@ -172,4 +192,40 @@ type KV interface {
 func errorJSON(code abi.Code, format string, args ...any) []byte {
 	b, _ := json.Marshal(&abi.Error{Code: code, Message: fmt.Sprintf(format, args...), Retryable: code.Retryable()})
 	return b
+}
+
+// rewrite returns wasm rewritten by instrument, from the cache directory
+// when an earlier load already did the work (the pass takes tens of
+// milliseconds on a 4 MB Go module; reading the result back, a few).
+func (e *Engine) rewrite(sum [32]byte, wasm []byte) ([]byte, error) {
+	if e.cacheDir == "" {
+		return instrument(wasm)
+	}
+	path := e.rewritePath(sum)
+	if b, err := os.ReadFile(path); err == nil {
+		return b, nil
+	}
+	b, err := instrument(wasm)
+	if err != nil {
+		return nil, err
+	}
+	// Best effort: a cache that cannot be written only costs time.
+	if os.MkdirAll(filepath.Dir(path), 0o700) == nil {
+		tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+		if os.WriteFile(tmp, b, 0o600) == nil && os.Rename(tmp, path) != nil {
+			os.Remove(tmp)
+		}
+	}
+	return b, nil
+}
+
+func (e *Engine) rewritePath(sum [32]byte) string {
+	return filepath.Join(e.cacheDir, "rewritten", fmt.Sprintf("%s-%x.wasm", tickPassVersion, sum))
+}
+
+// forgetRewrite drops a cached rewrite that failed to compile.
+func (e *Engine) forgetRewrite(sum [32]byte) {
+	if e.cacheDir != "" {
+		os.Remove(e.rewritePath(sum))
+	}
 }

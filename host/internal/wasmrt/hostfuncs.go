@@ -7,6 +7,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/roosthq/roost/sdk/abi"
 )
@@ -319,5 +320,22 @@ func hostKVDelete(ctx context.Context, mod api.Module, stack []uint64) {
 			return
 		}
 		stack[0] = st.setResult(abi.StatusOK, nil, nil)
+	}
+}
+
+// hostTick is what rewritten modules call every few thousand loop
+// iterations or calls (tick.go): it stops the call once its context has
+// ended, and, being Go code, lets the scheduler preempt the goroutine.
+func hostTick(ctx context.Context, _ api.Module, _ []uint64) {
+	st, _ := ctx.Value(stateKey{}).(*callState)
+	if st == nil || st.cc == nil {
+		return
+	}
+	if err := st.cc.Err(); err != nil {
+		code := sys.ExitCodeContextCanceled
+		if err == context.DeadlineExceeded {
+			code = sys.ExitCodeDeadlineExceeded
+		}
+		panic(sys.NewExitError(code))
 	}
 }

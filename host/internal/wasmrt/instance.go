@@ -77,7 +77,7 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 		WithStderr(out)
 	// No WithFS, WithEnv, WithArgs: the guest sees no files, environment or
 	// arguments, and wazero offers WASI sockets only when asked to.
-	mod, err := m.engine.rt.InstantiateModule(ctx, m.compiled, cfg)
+	mod, err := m.rt.InstantiateModule(ctx, m.compiled, cfg)
 	if err != nil {
 		f, msg := classify(ctx, err, out.text())
 		if f == FaultTrap || f == FaultExit {
@@ -131,6 +131,7 @@ func (in *instance) expire() {
 // callState is what the host functions of one guest call work on.
 type callState struct {
 	inst      *instance
+	cc        *callCtx        // the call's context, which tick checks
 	parent    context.Context // the caller's context
 	deadline  time.Time
 	env       *Env
@@ -213,6 +214,7 @@ func (in *instance) run(ctx context.Context, deadline time.Time, fn api.Function
 	// A fresh callCtx per call: wazero's watcher goroutine may still read
 	// the context after the call has returned.
 	cc := newCallCtx(ctx, st)
+	st.cc = cc
 	if ctx.Done() != nil {
 		if err := ctx.Err(); err != nil {
 			cc.cancel(err)
@@ -244,7 +246,7 @@ func (in *instance) run(ctx context.Context, deadline time.Time, fn api.Function
 	if err != nil && expired {
 		err = sys.NewExitError(sys.ExitCodeDeadlineExceeded) // our deadline, not the caller's cancel
 	}
-	st.env, st.parent = nil, nil
+	st.env, st.parent, st.cc = nil, nil, nil
 	in.wake = nil
 	return st, err
 }
