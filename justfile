@@ -24,7 +24,7 @@ bench:
     go test ./host -run '^$' -bench 'NoopCall|Echo64KiB/(go-raw|c)' -benchtime 20000x -count 5
     go test ./host -run '^$' -bench 'Echo64KiB/go-typed' -benchtime 30x -count 5
     go test ./host -run '^$' -bench 'FirstCallWarmCache' -benchtime 20x -count 5
-    go test ./host -run '^$' -bench 'PoolParallel' -benchtime 200x -count 3
+    go test ./host -run '^$' -bench 'PoolParallel' -benchtime 100x -count 3
     go test ./host -run '^$' -bench 'WarmInstanceMemory' -benchtime 3x
 
 # Formatting, vet and staticcheck (pinned, run through go run).
