@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -253,5 +254,31 @@ func TestSandbox(t *testing.T) {
 	json.Unmarshal([]byte(invoke(t, faulty, "sandbox", `{}`)), &second)
 	if first.Random == "" || first.Random == second.Random {
 		t.Errorf("random bytes repeat across instances: %s", first.Random)
+	}
+}
+
+// TestSpinningGuestDoesNotStallGC: a guest in a tight loop must leave the
+// Go runtime able to stop the world (it reaches a preemption point every
+// 1024 iterations), so a collection finishes long before the deadline.
+func TestSpinningGuestDoesNotStallGC(t *testing.T) {
+	h := openHost(t, host.Config{Limits: host.Limits{CallTimeout: 20 * time.Second}})
+	cl := configure(t, load(t, h, faultyWasm(t)), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := cl.Invoke(ctx, "loop", nil)
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // let it spin
+	gcDone := make(chan struct{})
+	go func() { runtime.GC(); close(gcDone) }()
+	select {
+	case <-gcDone:
+	case <-time.After(10 * time.Second):
+		t.Error("a garbage collection waited more than 10 s for a spinning guest")
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Error("the loop returned")
 	}
 }

@@ -155,7 +155,8 @@ func demo(c *cli.Context) error {
 		lat = append(lat, time.Since(t))
 	}
 	slices.Sort(lat)
-	done(w, "median %v, p99 %v (pool: %+v)", lat[len(lat)/2], lat[len(lat)*99/100], conn.Stats())
+	st := conn.Stats()
+	done(w, "median %v, p99 %v; %d instance(s) warm, %s of guest memory", lat[len(lat)/2], lat[len(lat)*99/100], st.Instances, humanBytes(int(st.IdleMemoryBytes)))
 
 	printf(w, "\nRoost ran a sandboxed connector end to end. Next: roost connector inspect, roost invoke, docs/abi.md.\n")
 	return nil

@@ -74,3 +74,53 @@ func TestUnrewritableModulesFallBack(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func loopModule() []byte {
+	return wasmtest.Module(1,
+		wasmtest.Func{Import: [2]string{abi.ImportModule, abi.ImportOutput}, Params: []byte{wasmtest.I32, wasmtest.I32}, Results: []byte{wasmtest.I32}},
+		wasmtest.Func{Export: abi.ExportMarker, Body: []byte{0x03, 0x40, 0x0b, 0x0b}}, // an empty loop
+		wasmtest.Func{Export: abi.ExportDescribe, Results: []byte{wasmtest.I32}, Body: []byte{0x41, 0x00, 0x41, 0x00, 0x10, 0x00, 0x0b}},
+	)
+}
+
+// TestRewriteShiftsFunctionIndices: the call to the imported output
+// function keeps its index, the export of a defined function moves by one,
+// and the result compiles.
+func TestRewriteShiftsFunctionIndices(t *testing.T) {
+	out, err := instrument(loopModule())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	e, _ := NewEngine(ctx, Options{})
+	defer e.Close(ctx)
+	c, err := e.fast.CompileModule(ctx, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	imports := c.ImportedFunctions()
+	if len(imports) != 2 {
+		t.Fatalf("imports = %d, want output and tick", len(imports))
+	}
+	if m, n, _ := imports[1].Import(); m != tickModule || n != tickName {
+		t.Errorf("second import = %s.%s", m, n)
+	}
+	if d, ok := c.ExportedFunctions()[abi.ExportDescribe]; !ok || d.Index() != 3 {
+		t.Errorf("describe export = %+v, want function index 3", d)
+	}
+}
+
+// FuzzInstrument: the rewrite never panics or loops on arbitrary bytes.
+// (It promises nothing for invalid modules beyond that: wazero validates
+// what it produces, and a module that fails falls back to the original.)
+func FuzzInstrument(f *testing.F) {
+	f.Add(loopModule())
+	f.Add([]byte("\x00asm\x01\x00\x00\x00"))
+	f.Add([]byte("\x00asm\x01\x00\x00\x00\x0a\x04\x01\x02\x00\x0b"))
+	f.Fuzz(func(t *testing.T, wasm []byte) {
+		if out, err := instrument(wasm); err == nil {
+			instrument(out)
+		}
+	})
+}
