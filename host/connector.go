@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"strings"
 	"sync"
 
 	"github.com/roosthq/roost/host/internal/httpx"
@@ -66,7 +66,7 @@ func (c *Connector) Close(ctx context.Context) error {
 // *ConfigError naming every bad field.
 func (c *Connector) Configure(values map[string]any) (*Client, error) {
 	m := c.Manifest()
-	full, guest, problems := checkConfig(m, values)
+	full, guest, problems := m.CheckConfig(values)
 	if len(problems) > 0 {
 		return nil, &ConfigError{Connector: m.Name, Problems: problems}
 	}
@@ -106,61 +106,6 @@ func (c *Connector) Configure(values map[string]any) (*Client, error) {
 	return cl, nil
 }
 
-// checkConfig validates values against the manifest and splits them into
-// the full configuration (secrets included) and the part the guest sees.
-func checkConfig(m *abi.Manifest, values map[string]any) (full, guest map[string]any, problems []FieldProblem) {
-	full, guest = map[string]any{}, map[string]any{}
-	for _, f := range m.Config {
-		v, ok := values[f.Name]
-		if !ok || v == nil {
-			if f.Default != nil {
-				v, ok = f.Default, true
-			}
-		}
-		if !ok || v == nil {
-			if f.Required {
-				problems = append(problems, FieldProblem{f.Name, "required but not set"})
-			}
-			continue
-		}
-		v = normalise(v)
-		if err := f.Check(v); err != nil {
-			problems = append(problems, FieldProblem{f.Name, err.Error()})
-			continue
-		}
-		full[f.Name] = v
-		if !f.Secret {
-			guest[f.Name] = v
-		}
-	}
-	var unknown []string
-	for k := range values {
-		if _, ok := m.Field(k); !ok {
-			unknown = append(unknown, k)
-		}
-	}
-	sort.Strings(unknown)
-	for _, k := range unknown {
-		problems = append(problems, FieldProblem{k, fmt.Sprintf("not a field of %s", m.Name)})
-	}
-	return full, guest, problems
-}
-
-// normalise makes Go values look as JSON decoding would (int → float64).
-func normalise(v any) any {
-	switch n := v.(type) {
-	case int:
-		return float64(n)
-	case int64:
-		return float64(n)
-	case int32:
-		return float64(n)
-	case float32:
-		return float64(n)
-	}
-	return v
-}
-
 // Client is a Connector bound to one configuration. It is cheap to keep and
 // safe for concurrent use; calls run in parallel up to the pool size.
 type Client struct {
@@ -189,14 +134,11 @@ func actionNames(m *abi.Manifest) string {
 	if len(m.Actions) == 0 {
 		return "none"
 	}
-	s := ""
+	names := make([]string, len(m.Actions))
 	for i, a := range m.Actions {
-		if i > 0 {
-			s += ", "
-		}
-		s += a.Name
+		names[i] = a.Name
 	}
-	return s
+	return strings.Join(names, ", ")
 }
 
 // Check runs the connector's configuration check.

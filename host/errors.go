@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/roosthq/roost/host/internal/wasmrt"
+	"github.com/roosthq/roost/sdk/abi"
 )
 
 // CallError is the error of a call that produced no result: the
@@ -77,10 +78,7 @@ type ConfigError struct {
 }
 
 // FieldProblem is one bad configuration field.
-type FieldProblem struct {
-	Field   string
-	Problem string
-}
+type FieldProblem = abi.ConfigProblem
 
 func (e *ConfigError) Error() string {
 	parts := make([]string, len(e.Problems))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -490,4 +491,70 @@ func (a *Auth) Inject(req *HTTPRequest, config map[string]any) error {
 		return fmt.Errorf("auth: unknown type %q", a.Type)
 	}
 	return nil
+}
+
+// ConfigProblem is one bad configuration value, named by its field.
+type ConfigProblem struct {
+	Field   string
+	Problem string
+}
+
+// CheckConfig checks values against the manifest's config schema and fills
+// in defaults. It returns the full configuration (secrets included, for the
+// host's auth injection), the part a connector may see (without secret
+// fields), and every problem found. Values are normalised to what JSON
+// decoding yields (numbers become float64), as a stored configuration would
+// be.
+func (m *Manifest) CheckConfig(values map[string]any) (full, guest map[string]any, problems []ConfigProblem) {
+	full, guest = map[string]any{}, map[string]any{}
+	for _, f := range m.Config {
+		v, ok := values[f.Name]
+		if (!ok || v == nil) && f.Default != nil {
+			v, ok = f.Default, true
+		}
+		if !ok || v == nil {
+			if f.Required {
+				problems = append(problems, ConfigProblem{f.Name, "required but not set"})
+			}
+			continue
+		}
+		v, err := normaliseJSON(v)
+		if err == nil {
+			err = f.Check(v)
+		}
+		if err != nil {
+			problems = append(problems, ConfigProblem{f.Name, err.Error()})
+			continue
+		}
+		full[f.Name] = v
+		if !f.Secret {
+			guest[f.Name] = v
+		}
+	}
+	var unknown []string
+	for k := range values {
+		if _, ok := m.Field(k); !ok {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	for _, k := range unknown {
+		problems = append(problems, ConfigProblem{k, fmt.Sprintf("not a field of %s", m.Name)})
+	}
+	return full, guest, problems
+}
+
+// normaliseJSON turns a Go value into what decoding its JSON gives.
+func normaliseJSON(v any) (any, error) {
+	switch v.(type) {
+	case string, bool, float64:
+		return v, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("not a JSON value: %v", err)
+	}
+	var out any
+	err = json.Unmarshal(b, &out)
+	return out, err
 }

@@ -211,3 +211,32 @@ func TestSemver(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckConfig(t *testing.T) {
+	m := validManifest()
+	full, guest, problems := m.CheckConfig(map[string]any{
+		"base_url": "https://acme.example", "client_secret": "s", "page_size": 25,
+	})
+	if len(problems) != 0 {
+		t.Fatal(problems)
+	}
+	if full["client_secret"] != "s" || guest["client_secret"] != nil {
+		t.Errorf("secret: full %v, guest %v", full["client_secret"], guest["client_secret"])
+	}
+	if guest["page_size"] != float64(25) || guest["base_url"] != "https://acme.example" {
+		t.Errorf("guest = %v", guest)
+	}
+	_, _, problems = m.CheckConfig(map[string]any{"page_size": "many", "region": "mars", "colour": "red"})
+	got := map[string]bool{}
+	for _, p := range problems {
+		got[p.Field] = true
+	}
+	for _, f := range []string{"base_url", "page_size", "region", "colour"} {
+		if !got[f] {
+			t.Errorf("no problem for %s: %v", f, problems)
+		}
+	}
+	if _, guest, _ := m.CheckConfig(map[string]any{"base_url": "https://x.example"}); guest["page_size"] != float64(50) {
+		t.Errorf("default not filled: %v", guest)
+	}
+}

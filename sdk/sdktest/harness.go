@@ -62,47 +62,18 @@ func (h *Harness) Manifest() *abi.Manifest { return h.manifest }
 // manifest; a bad value fails the test.
 func (h *Harness) SetConfig(config Config) {
 	h.t.Helper()
-	full := Config{}
-	guest := map[string]any{}
-	for _, f := range h.manifest.Config {
-		v, ok := config[f.Name]
-		if !ok && f.Default != nil {
-			v, ok = f.Default, true
-		}
-		if !ok {
-			continue
-		}
-		if err := f.Check(normalise(v)); err != nil {
-			h.t.Fatalf("sdktest: config field %q: %v", f.Name, err)
-		}
-		full[f.Name] = v
-		if !f.Secret {
-			guest[f.Name] = v
-		}
+	full, guest, problems := h.manifest.CheckConfig(config)
+	for _, p := range problems {
+		h.t.Errorf("sdktest: config field %q: %s", p.Field, p.Problem)
 	}
-	for k := range config {
-		if _, ok := h.manifest.Field(k); !ok {
-			h.t.Fatalf("sdktest: config field %q is not in the manifest", k)
-		}
+	if len(problems) > 0 {
+		h.t.FailNow()
 	}
 	b, err := json.Marshal(guest)
 	if err != nil {
 		h.t.Fatalf("sdktest: encode config: %v", err)
 	}
 	h.config, h.guestConf = full, b
-}
-
-// normalise turns Go numbers into what JSON decoding yields.
-func normalise(v any) any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return v
-	}
-	var out any
-	if json.Unmarshal(b, &out) != nil {
-		return v
-	}
-	return out
 }
 
 // Invoke runs action with in (any JSON-encodable value) and decodes the

@@ -3,6 +3,8 @@
 // signature, an import this host lacks.
 package wasmtest
 
+import "github.com/roosthq/roost/host/internal/wasmbin"
+
 // Value types.
 const (
 	I32 byte = 0x7f
@@ -75,22 +77,9 @@ func Module(pages byte, funcs ...Func) []byte {
 	return out
 }
 
-func uleb(n int) []byte {
-	var b []byte
-	for {
-		c := byte(n & 0x7f)
-		n >>= 7
-		if n != 0 {
-			c |= 0x80
-		}
-		b = append(b, c)
-		if n == 0 {
-			return b
-		}
-	}
-}
+func uleb(n int) []byte { return wasmbin.ULEB(uint32(n)) }
 
-func name(s string) []byte { return append(uleb(len(s)), s...) }
+func name(s string) []byte { return wasmbin.Name(s) }
 
 func vec(n int, body []byte) []byte { return append(uleb(n), body...) }
 
