@@ -64,7 +64,11 @@ func (c *Connector) Close(ctx context.Context) error {
 // are kept in the host: the connector never sees them; the host injects
 // them into requests as the manifest's Auth says. The error is a
 // *ConfigError naming every bad field.
-func (c *Connector) Configure(values map[string]any) (*Client, error) {
+func (c *Connector) Configure(values map[string]any, opts ...ClientOptions) (*Client, error) {
+	var o ClientOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	m := c.Manifest()
 	full, guest, problems := m.CheckConfig(values)
 	if len(problems) > 0 {
@@ -74,7 +78,7 @@ func (c *Connector) Configure(values map[string]any) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configure %s: encode configuration: %w", m.Name, err)
 	}
-	policy := &httpx.Policy{AllowPrivate: c.host.cfg.HTTP.AllowPrivateNetworks}
+	policy := &httpx.Policy{AllowPrivate: c.host.cfg.HTTP.AllowPrivateNetworks || o.AllowPrivateNetworks}
 	for _, raw := range m.Hosts {
 		p, err := abi.ParseHostPattern(raw)
 		if err == nil {
@@ -104,6 +108,14 @@ func (c *Connector) Configure(values map[string]any) (*Client, error) {
 		},
 	}}
 	return cl, nil
+}
+
+// ClientOptions change how one configuration reaches the network.
+type ClientOptions struct {
+	// AllowPrivateNetworks lets this client reach loopback and private
+	// addresses even when the host does not allow them (a tool on the
+	// local network).
+	AllowPrivateNetworks bool
 }
 
 // Client is a Connector bound to one configuration. It is cheap to keep and

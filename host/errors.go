@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/roosthq/roost/host/internal/store"
 	"github.com/roosthq/roost/host/internal/wasmrt"
 	"github.com/roosthq/roost/sdk/abi"
 )
@@ -87,3 +88,9 @@ func (e *ConfigError) Error() string {
 	}
 	return fmt.Sprintf("configuration of %s: %s", e.Connector, strings.Join(parts, "; "))
 }
+
+// HomeInUseError says another process has the Roost home's store open.
+type HomeInUseError = store.InUseError
+
+// NewerStoreError says the store was written by a newer Roost.
+type NewerStoreError = store.NewerSchemaError

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -46,6 +47,17 @@ type Config struct {
 	// Logger receives connector logs, each record tagged with the
 	// connector's name. Nil discards them.
 	Logger *slog.Logger
+
+	// Catalogs are directories whose .wasm files are available to install.
+	Catalogs []string
+	// Bundled holds the connectors that ship with Roost: an index.json
+	// (see BundleIndex) and the modules it names, each NAME.wasm or
+	// gzip-compressed NAME.wasm.gz. Nil means none.
+	Bundled fs.FS
+	// SecretKey, when set, is the key that seals configuration secrets (64
+	// hex digits or base64 of 32 bytes; the CLI passes ROOST_SECRET_KEY).
+	// Empty uses Home/secret.key, created on first use with mode 0600.
+	SecretKey string
 }
 
 // CacheDir is where a host with this home keeps compiled code.
@@ -61,6 +73,8 @@ type Host struct {
 	mu         sync.Mutex
 	connectors map[*Connector]struct{}
 	closed     bool
+
+	home homeState // the store and what hangs off it, opened on first use
 }
 
 // Open starts a Host.
@@ -112,6 +126,7 @@ func (h *Host) Close(ctx context.Context) error {
 		errs = append(errs, c.Close(ctx))
 	}
 	h.http.Close()
+	errs = append(errs, h.home.close())
 	errs = append(errs, h.engine.Close(ctx))
 	return errors.Join(errs...)
 }

@@ -558,3 +558,50 @@ func normaliseJSON(v any) (any, error) {
 	err = json.Unmarshal(b, &out)
 	return out, err
 }
+
+// ConfigSchema is the JSON Schema (draft 2020-12) of a configuration of
+// this connector: one property per field, with its type, enum, default,
+// title and description; secret fields are writeOnly; required fields
+// without a default are required; other properties are not allowed.
+func (m *Manifest) ConfigSchema() map[string]any {
+	props := map[string]any{}
+	required := []string{}
+	for _, f := range m.Config {
+		p := map[string]any{}
+		switch f.Type {
+		case TypeURL:
+			p["type"] = "string"
+			p["format"] = "uri"
+			p["pattern"] = "^https?://[^\\s/?#]+"
+		default:
+			p["type"] = string(f.Type)
+		}
+		if f.Title != "" {
+			p["title"] = f.Title
+		}
+		if f.Description != "" {
+			p["description"] = f.Description
+		}
+		if f.Default != nil {
+			p["default"] = f.Default
+		}
+		if len(f.Enum) > 0 {
+			p["enum"] = f.Enum
+		}
+		if f.Secret {
+			p["writeOnly"] = true
+		}
+		props[f.Name] = p
+		if f.Required && f.Default == nil {
+			required = append(required, f.Name)
+		}
+	}
+	return map[string]any{
+		"$schema":              "https://json-schema.org/draft/2020-12/schema",
+		"title":                m.Name + " configuration",
+		"type":                 "object",
+		"properties":           props,
+		"required":             required,
+		"additionalProperties": false,
+	}
+}

@@ -1,0 +1,439 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/roosthq/roost/host/internal/configschema"
+	"github.com/roosthq/roost/host/internal/store"
+	"github.com/roosthq/roost/sdk/abi"
+)
+
+// DefaultConfigName names an integration's first configuration when none
+// is given.
+const DefaultConfigName = "default"
+
+// ConfigureInput changes (or creates) one configuration.
+type ConfigureInput struct {
+	// Config names the configuration; empty means the integration's
+	// default one, or "default" when it has none.
+	Config string
+	// Set holds non-secret field values. A string for an integer, number
+	// or boolean field is converted ("50", "true"), so command-line text
+	// can go here as it is. A secret field here is refused: secrets go in
+	// Secrets, so that no caller passes one by accident where it may be
+	// seen (a command line, a log).
+	Set map[string]any
+	// Secrets holds secret field values.
+	Secrets map[string]string
+	// Unset removes fields (secret or not) from the configuration.
+	Unset []string
+	// MakeDefault makes this the integration's default configuration.
+	MakeDefault bool
+	// AllowPrivateNetworks, when set, changes whether this configuration
+	// may reach loopback and private addresses.
+	AllowPrivateNetworks *bool
+	// SkipCheck saves without running the connector's check.
+	SkipCheck bool
+}
+
+// ConfigureResult says what Configure saved.
+type ConfigureResult struct {
+	Integration string     `json:"integration"`
+	Config      ConfigView `json:"config"`
+	Created     bool       `json:"created"`
+	// Changed names the fields whose values changed (secrets by name only).
+	Changed []string `json:"changed"`
+	// Check is the result of the check run on save; nil when the
+	// connector has no check or it was skipped.
+	Check *Check `json:"check,omitempty"`
+}
+
+// ConfigView is a configuration as it may be shown: secret values are
+// masked.
+type ConfigView struct {
+	Name    string `json:"name"`
+	Default bool   `json:"default"`
+	// Values holds every set field; a secret's value is SecretMask.
+	Values               map[string]any `json:"values"`
+	AllowPrivateNetworks bool           `json:"allow_private_networks,omitempty"`
+	Check                *Check         `json:"check,omitempty"`
+	CreatedAt            time.Time      `json:"created_at"`
+	UpdatedAt            time.Time      `json:"updated_at"`
+}
+
+// SecretMask stands in for a secret value wherever a configuration is
+// shown.
+const SecretMask = "********"
+
+func viewOf(c store.Configuration, defaultName string) ConfigView {
+	v := ConfigView{Name: c.Name, Default: c.Name == defaultName, Values: map[string]any{},
+		AllowPrivateNetworks: c.AllowPrivateNetworks, Check: c.Check, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	for k, x := range c.Values {
+		v.Values[k] = x
+	}
+	for _, k := range c.SecretFields {
+		v.Values[k] = SecretMask
+	}
+	return v
+}
+
+// validConfigName: lower-case letters, digits, '-' and '_', 1–64, starting
+// with a letter or digit.
+func validConfigName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || (i > 0 && (r == '-' || r == '_'))
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Configure validates and saves a configuration, then runs the
+// connector's check (it calls the tool) and stores the result with it. A
+// configuration that does not validate is not saved: the error is a
+// *ConfigError naming every bad field. A failing check still saves, with
+// the check's reason; so does a check that could not run.
+func (in *Integrations) Configure(ctx context.Context, name string, ci ConfigureInput) (*ConfigureResult, error) {
+	h := in.h
+	st, err := h.openStore()
+	if err != nil {
+		return nil, err
+	}
+	rec, m, err := in.installed(st, name)
+	if err != nil {
+		return nil, err
+	}
+	cfgName := ci.Config
+	if cfgName == "" {
+		cfgName = rec.DefaultConfig
+	}
+	if cfgName == "" {
+		cfgName = DefaultConfigName
+	}
+	if !validConfigName(cfgName) {
+		return nil, fmt.Errorf("configuration name %q: use lower-case letters, digits, '-' and '_' (up to 64)", cfgName)
+	}
+	var problems []FieldProblem
+	for k := range ci.Set {
+		if f, ok := m.Field(k); ok && f.Secret {
+			problems = append(problems, FieldProblem{Field: k, Problem: "is secret: give it as a secret (roost integrations configure --secret " + k + "), not as a plain value"})
+		}
+	}
+	for k := range ci.Secrets {
+		if f, ok := m.Field(k); ok && !f.Secret {
+			problems = append(problems, FieldProblem{Field: k, Problem: "is not secret: set it as a plain value (--set " + k + "=…)"})
+		} else if !ok {
+			problems = append(problems, FieldProblem{Field: k, Problem: "not a field of " + m.Name})
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &ConfigError{Connector: m.Name, Problems: sortProblems(problems)}
+	}
+	box, err := h.secretBox()
+	if err != nil {
+		return nil, err
+	}
+	old, err := st.Configuration(name, cfgName)
+	created := errors.Is(err, store.ErrNotFound)
+	if err != nil && !created {
+		return nil, err
+	}
+	oldSecrets := map[string]string{}
+	if !created && len(old.Sealed) > 0 {
+		raw, err := box.Open(old.Sealed, sealContext(name, cfgName))
+		if err != nil {
+			return nil, fmt.Errorf("configuration %s of %s: %w", cfgName, name, err)
+		}
+		if err := json.Unmarshal(raw, &oldSecrets); err != nil {
+			return nil, fmt.Errorf("configuration %s of %s: sealed secrets are damaged", cfgName, name)
+		}
+	}
+	values := map[string]any{}
+	for k, v := range old.Values {
+		values[k] = v
+	}
+	for k, v := range ci.Set {
+		values[k] = coerce(m, k, v)
+	}
+	secretValues := map[string]string{}
+	for k, v := range oldSecrets {
+		secretValues[k] = v
+	}
+	for k, v := range ci.Secrets {
+		secretValues[k] = v
+	}
+	for _, k := range ci.Unset {
+		delete(values, k)
+		delete(secretValues, k)
+	}
+	full := map[string]any{}
+	for k, v := range values {
+		full[k] = v
+	}
+	for k, v := range secretValues {
+		full[k] = v
+	}
+	v, err := configschema.Compile(m)
+	if err != nil {
+		return nil, err
+	}
+	if problems := v.Validate(full); len(problems) > 0 {
+		return nil, &ConfigError{Connector: m.Name, Problems: problems}
+	}
+	changed := changedFields(old.Values, values, oldSecrets, secretValues)
+	now := time.Now().UTC()
+	c := store.Configuration{Integration: name, Name: cfgName, Values: values, AllowPrivateNetworks: old.AllowPrivateNetworks,
+		Check: old.Check, CreatedAt: now, UpdatedAt: now}
+	if ci.AllowPrivateNetworks != nil {
+		c.AllowPrivateNetworks = *ci.AllowPrivateNetworks
+	}
+	for k := range secretValues {
+		c.SecretFields = append(c.SecretFields, k)
+	}
+	slices.Sort(c.SecretFields)
+	if len(secretValues) > 0 {
+		raw, _ := json.Marshal(secretValues)
+		c.Sealed = box.Seal(raw, sealContext(name, cfgName))
+	}
+	res := &ConfigureResult{Integration: name, Created: created, Changed: changed}
+	if m.Has(abi.CapCheck) && !ci.SkipCheck {
+		check := in.runCheck(ctx, rec, c, full)
+		c.Check = &check
+		res.Check = &check
+	}
+	if err := st.SaveConfiguration(c, ci.MakeDefault); err != nil {
+		return nil, err
+	}
+	if rec, err = st.Integration(name); err != nil {
+		return nil, err
+	}
+	res.Config = viewOf(c, rec.DefaultConfig)
+	return res, nil
+}
+
+func sealContext(integ, cfg string) string { return integ + "/" + cfg }
+
+func sortProblems(p []FieldProblem) []FieldProblem {
+	slices.SortFunc(p, func(a, b FieldProblem) int { return strings.Compare(a.Field, b.Field) })
+	return p
+}
+
+// coerce converts command-line text to the field's type; anything it
+// cannot convert is left for the schema to reject with the field named.
+func coerce(m *abi.Manifest, name string, v any) any {
+	s, ok := v.(string)
+	f, known := m.Field(name)
+	if !ok || !known {
+		return v
+	}
+	switch f.Type {
+	case abi.TypeInteger:
+		if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
+			return n
+		}
+	case abi.TypeNumber:
+		if n, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+			return n
+		}
+	case abi.TypeBoolean:
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "true", "yes", "on", "1":
+			return true
+		case "false", "no", "off", "0":
+			return false
+		}
+	}
+	return v
+}
+
+func changedFields(oldValues, newValues map[string]any, oldSecrets, newSecrets map[string]string) []string {
+	changed := []string{}
+	seen := map[string]bool{}
+	for _, pair := range [][2]map[string]any{{oldValues, newValues}, {newValues, oldValues}} {
+		for k, a := range pair[0] {
+			if b, ok := pair[1][k]; (!ok || fmt.Sprint(a) != fmt.Sprint(b)) && !seen[k] {
+				seen[k] = true
+				changed = append(changed, k)
+			}
+		}
+	}
+	for _, pair := range [][2]map[string]string{{oldSecrets, newSecrets}, {newSecrets, oldSecrets}} {
+		for k, a := range pair[0] {
+			if b, ok := pair[1][k]; (!ok || a != b) && !seen[k] {
+				seen[k] = true
+				changed = append(changed, k)
+			}
+		}
+	}
+	slices.Sort(changed)
+	return changed
+}
+
+// runCheck runs the connector's check for a configuration about to be
+// saved. Whatever goes wrong becomes a failing check with its reason.
+func (in *Integrations) runCheck(ctx context.Context, rec store.Integration, c store.Configuration, full map[string]any) Check {
+	start := time.Now()
+	check := Check{At: start.UTC()}
+	finish := func(ok bool, msg string) Check {
+		check.OK, check.Message = ok, msg
+		check.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+		return check
+	}
+	conn, err := in.h.installedConnector(ctx, rec)
+	if err != nil {
+		return finish(false, "the connector did not load: "+err.Error())
+	}
+	cl, err := conn.Configure(full, ClientOptions{AllowPrivateNetworks: c.AllowPrivateNetworks})
+	if err != nil {
+		return finish(false, err.Error())
+	}
+	res, err := cl.Check(ctx)
+	if err != nil {
+		return finish(false, err.Error())
+	}
+	if res.Message == "" {
+		res.Message = "ok"
+	}
+	return finish(true, res.Message)
+}
+
+// installed returns an installed integration and its manifest.
+func (in *Integrations) installed(st *store.Store, name string) (store.Integration, *abi.Manifest, error) {
+	rec, err := st.Integration(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return rec, nil, &NotInstalledError{Name: name}
+	}
+	if err != nil {
+		return rec, nil, err
+	}
+	var m abi.Manifest
+	if err := json.Unmarshal(rec.Manifest, &m); err != nil {
+		return rec, nil, fmt.Errorf("integration %s: stored manifest is damaged (reinstall it): %w", name, err)
+	}
+	return rec, &m, nil
+}
+
+// installedConnector returns the loaded connector of an installed
+// integration, loading its module from the home on first use. Its KV
+// store is the integration's, in the store.
+func (h *Host) installedConnector(ctx context.Context, rec store.Integration) (*Connector, error) {
+	st, err := h.openStore()
+	if err != nil {
+		return nil, err
+	}
+	key := rec.Name + "@" + rec.SHA256
+	h.home.mu.Lock()
+	defer h.home.mu.Unlock()
+	if c, ok := h.home.loaded[key]; ok {
+		return c, nil
+	}
+	path := h.modulePath(rec.SHA256)
+	wasm, err := readFileSHA(path, rec.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("integration %s: %w (reinstall it)", rec.Name, err)
+	}
+	c, err := h.Load(ctx, rec.Name, wasm, LoadOptions{KV: st.KV(rec.Name)})
+	if err != nil {
+		return nil, err
+	}
+	if h.home.loaded == nil {
+		h.home.loaded = map[string]*Connector{}
+	}
+	h.home.loaded[key] = c
+	return c, nil
+}
+
+// dropLoaded closes the loaded connectors of an integration.
+func (h *Host) dropLoaded(ctx context.Context, name string) {
+	h.home.mu.Lock()
+	var drop []*Connector
+	for k, c := range h.home.loaded {
+		if strings.HasPrefix(k, name+"@") {
+			drop = append(drop, c)
+			delete(h.home.loaded, k)
+		}
+	}
+	h.home.mu.Unlock()
+	for _, c := range drop {
+		c.Close(ctx)
+	}
+}
+
+// Client returns a client of an installed integration bound to one of its
+// stored configurations (empty means the default).
+func (in *Integrations) Client(ctx context.Context, name, config string) (*Client, error) {
+	st, err := in.h.openStore()
+	if err != nil {
+		return nil, err
+	}
+	rec, m, err := in.installed(st, name)
+	if err != nil {
+		return nil, err
+	}
+	if config == "" {
+		config = rec.DefaultConfig
+	}
+	var full map[string]any
+	var opts ClientOptions
+	if config == "" {
+		if len(m.Config) > 0 && slices.ContainsFunc(m.Config, func(f abi.Field) bool { return f.Required }) {
+			return nil, fmt.Errorf("integration %s has no configuration yet; add one with: roost integrations configure %s --set …", name, name)
+		}
+	} else {
+		c, err := st.Configuration(name, config)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("integration %s has no configuration %q (see roost integrations show %s)", name, config, name)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if full, err = in.h.openConfiguration(c); err != nil {
+			return nil, err
+		}
+		opts.AllowPrivateNetworks = c.AllowPrivateNetworks
+	}
+	conn, err := in.h.installedConnector(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	return conn.Configure(full, opts)
+}
+
+// openConfiguration returns a stored configuration's values with its
+// secrets opened.
+func (h *Host) openConfiguration(c store.Configuration) (map[string]any, error) {
+	full := map[string]any{}
+	for k, v := range c.Values {
+		full[k] = v
+	}
+	if len(c.Sealed) == 0 {
+		return full, nil
+	}
+	box, err := h.secretBox()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := box.Open(c.Sealed, sealContext(c.Integration, c.Name))
+	if err != nil {
+		return nil, fmt.Errorf("configuration %s of %s: %w", c.Name, c.Integration, err)
+	}
+	var secrets map[string]string
+	if err := json.Unmarshal(raw, &secrets); err != nil {
+		return nil, fmt.Errorf("configuration %s of %s: sealed secrets are damaged", c.Name, c.Integration)
+	}
+	for k, v := range secrets {
+		full[k] = v
+	}
+	return full, nil
+}

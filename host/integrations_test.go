@@ -1,0 +1,356 @@
+package host_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/roosthq/roost/host"
+	"github.com/roosthq/roost/sdk/sdktest"
+)
+
+func versionedWasm(t testing.TB, v2 bool) string {
+	if v2 {
+		return sdktest.Build(t, "testdata/versioned", sdktest.BuildOptions{Tags: []string{"v2"}})
+	}
+	return sdktest.Build(t, "testdata/versioned")
+}
+
+func openHome(t *testing.T, home string, catalogs ...string) *host.Host {
+	t.Helper()
+	h, err := host.Open(context.Background(), host.Config{Home: home, Catalogs: catalogs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close(context.Background()) })
+	return h
+}
+
+// copyFile copies src to dst, so a test can edit the copy.
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// statusServer is a fake tool answering GET /status only to the bearer
+// token it expects.
+func statusServer(t *testing.T, token string) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, `{"error":"bad token"}`, http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"up":true}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestIntegrationLifecycle(t *testing.T) {
+	ctx := context.Background()
+	home, catalog := t.TempDir(), t.TempDir()
+	copyFile(t, helloWasm(t), filepath.Join(catalog, "hello.wasm"))
+	copyFile(t, versionedWasm(t, false), filepath.Join(catalog, "versioned.wasm"))
+	os.WriteFile(filepath.Join(catalog, "junk.wasm"), []byte("not wasm"), 0o644)
+	h := openHome(t, home, catalog)
+	in := h.Integrations()
+
+	l, err := in.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Installed) != 0 || len(l.Available) != 2 || l.Available[0].Name != "hello" || l.Available[1].Name != "versioned" {
+		t.Fatalf("fresh list: installed %v, available %v", l.Installed, l.Available)
+	}
+	if len(l.Problems) != 1 || !strings.Contains(l.Problems[0].Problem, "magic") {
+		t.Errorf("junk.wasm should be listed as a problem: %+v", l.Problems)
+	}
+
+	res, err := in.Install(ctx, "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Action != "installed" || res.Integration.Source != filepath.Join(catalog, "hello.wasm") {
+		t.Errorf("install: %+v", res)
+	}
+	l, _ = in.List(ctx)
+	if len(l.Installed) != 1 || l.Installed[0].Status != host.StatusInstalled || len(l.Available) != 1 {
+		t.Fatalf("after install: %+v", l)
+	}
+
+	// A bad value is refused with its field named, and nothing is saved.
+	_, err = in.Configure(ctx, "hello", host.ConfigureInput{Set: map[string]any{"base_url": "not a url", "colour": "red"}})
+	var ce *host.ConfigError
+	if !errors.As(err, &ce) || len(ce.Problems) != 2 || ce.Problems[0].Field != "base_url" || ce.Problems[1].Field != "colour" {
+		t.Fatalf("bad configuration: %v", err)
+	}
+	// A secret given as a plain value is refused.
+	if _, err := in.Configure(ctx, "hello", host.ConfigureInput{Set: map[string]any{"token": "x"}}); !errors.As(err, &ce) || !strings.Contains(err.Error(), "is secret") {
+		t.Errorf("secret in Set: %v", err)
+	}
+	if d, _ := in.Show(ctx, "hello"); len(d.Configurations) != 0 {
+		t.Fatalf("a refused configuration was saved: %+v", d.Configurations)
+	}
+
+	// A good configuration saves, and its check runs against the fake tool.
+	const token = "tok-Plaintext-7731"
+	srv := statusServer(t, token)
+	allow := true
+	cr, err := in.Configure(ctx, "hello", host.ConfigureInput{
+		Set:                  map[string]any{"base_url": srv.URL, "greeting": "Hi"},
+		Secrets:              map[string]string{"token": token},
+		AllowPrivateNetworks: &allow,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cr.Created || cr.Check == nil || !cr.Check.OK || cr.Config.Name != "default" || !cr.Config.Default {
+		t.Fatalf("configure: %+v check %+v", cr, cr.Check)
+	}
+	if cr.Config.Values["token"] != host.SecretMask {
+		t.Errorf("token shown as %v, want the mask", cr.Config.Values["token"])
+	}
+	// A second configuration with a wrong token saves with a failing check.
+	cr, err = in.Configure(ctx, "hello", host.ConfigureInput{Config: "tenant-b",
+		Set: map[string]any{"base_url": srv.URL}, Secrets: map[string]string{"token": "wrong"}, AllowPrivateNetworks: &allow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr.Check == nil || cr.Check.OK || !strings.Contains(cr.Check.Message, "401") && !strings.Contains(cr.Check.Message, "unauthenticated") {
+		t.Errorf("failing check: %+v", cr.Check)
+	}
+	l, _ = in.List(ctx)
+	if l.Installed[0].Status != host.StatusCheckFailing || l.Installed[0].Configurations != 2 {
+		t.Errorf("list after a failing check: %+v", l.Installed[0])
+	}
+
+	// The stored configuration drives calls; the secret reaches the tool.
+	cl, err := in.Client(ctx, "hello", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cl.Invoke(ctx, "greet", []byte(`{"name":"Ada"}`))
+	if err != nil || !strings.Contains(string(out), "Hi, Ada!") {
+		t.Fatalf("greet with the stored configuration: %s, %v", out, err)
+	}
+	if out, err := cl.Invoke(ctx, "status", nil); err != nil || !strings.Contains(string(out), `"up":true`) {
+		t.Fatalf("status: %s, %v", out, err)
+	}
+
+	// Search ranks by name, then other fields.
+	found, err := in.Search(ctx, "hello")
+	if err != nil || len(found) == 0 || found[0].Name != "hello" || found[0].Matched[0] != "name" {
+		t.Errorf("search hello: %+v, %v", found, err)
+	}
+	found, _ = in.Search(ctx, "tickets")
+	if len(found) != 1 || found[0].Name != "versioned" {
+		t.Errorf("search tickets (a tag and an action of versioned): %+v", found)
+	}
+
+	// A mapping survives uninstall and is found by a reinstall.
+	if _, err := h.Mappings().Set(ctx, "hello", "org-1", "1", "Acme Corporation", "user"); err != nil {
+		t.Fatal(err)
+	}
+	un, err := in.Uninstall(ctx, "hello", host.UninstallOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if un.Removed.Configurations != 2 || un.KeptMappings != 1 {
+		t.Errorf("uninstall: %+v", un)
+	}
+	if _, err := in.Show(ctx, "hello"); !errors.As(err, new(*host.NotInstalledError)) {
+		t.Errorf("show after uninstall: %v", err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(home, "modules"))
+	if len(entries) != 0 {
+		t.Errorf("module files left after uninstall: %v", entries)
+	}
+	res, err = in.Install(ctx, filepath.Join(catalog, "hello.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Mapped != 1 {
+		t.Errorf("reinstall found %d mappings, want 1", res.Mapped)
+	}
+	un, err = in.Uninstall(ctx, "hello", host.UninstallOptions{Purge: true})
+	if err != nil || un.Removed.Mappings != 1 {
+		t.Errorf("purge: %+v, %v", un, err)
+	}
+	if m, _ := h.Mappings().List(ctx, "hello"); len(m) != 0 {
+		t.Errorf("mapping left after purge: %v", m)
+	}
+
+	// The secret's plaintext is in no file under the home.
+	h.Close(ctx)
+	assertNotInFiles(t, home, token)
+}
+
+func assertNotInFiles(t *testing.T, dir, secret string) {
+	t.Helper()
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("read %s: %v", path, err)
+			return nil
+		}
+		if strings.Contains(string(b), secret) {
+			t.Errorf("the secret's plaintext is in %s", path)
+		}
+		return nil
+	})
+}
+
+func TestInstalledModuleIgnoresLaterEditsOfItsSource(t *testing.T) {
+	ctx := context.Background()
+	src := filepath.Join(t.TempDir(), "versioned.wasm")
+	copyFile(t, versionedWasm(t, false), src)
+	h := openHome(t, t.TempDir())
+	in := h.Integrations()
+	if _, err := in.Install(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	// The author rebuilds over the same path; the installed one stays v1.
+	copyFile(t, versionedWasm(t, true), src)
+	cl, err := in.Client(ctx, "versioned", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cl.Invoke(ctx, "version", nil)
+	if err != nil || !strings.Contains(string(out), "1.0.0") {
+		t.Fatalf("installed integration answered %s, %v; want 1.0.0", out, err)
+	}
+	d, _ := in.Show(ctx, "versioned")
+	if d.Integration.Version != "1.0.0" {
+		t.Errorf("show says %s", d.Integration.Version)
+	}
+}
+
+func TestUpgradeKeepsConfigurationsAndSaysWhatChanged(t *testing.T) {
+	ctx := context.Background()
+	h := openHome(t, t.TempDir())
+	in := h.Integrations()
+	if _, err := in.Install(ctx, versionedWasm(t, false)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Configure(ctx, "versioned", host.ConfigureInput{Secrets: map[string]string{"api_key": "k"}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := in.Install(ctx, versionedWasm(t, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Changes
+	if res.Action != "upgraded" || res.FromVersion != "1.0.0" ||
+		strings.Join(c.ActionsAdded, ",") != "create_ticket" || strings.Join(c.ActionsRemoved, ",") != "list_tickets" ||
+		strings.Join(c.FieldsAdded, ",") != "region" || len(c.FieldsRemoved) != 0 {
+		t.Fatalf("upgrade: %+v changes %+v", res, c)
+	}
+	if p := res.ConfigProblems["default"]; len(p) != 1 || p[0].Field != "region" {
+		t.Errorf("the kept configuration lacks the new required field; got %v", res.ConfigProblems)
+	}
+	d, err := in.Show(ctx, "versioned")
+	if err != nil || len(d.Configurations) != 1 || d.Integration.Version != "2.0.0" {
+		t.Fatalf("after upgrade: %+v, %v", d, err)
+	}
+	// Installing the same bytes again changes nothing.
+	if res, _ := in.Install(ctx, versionedWasm(t, true)); res.Action != "unchanged" {
+		t.Errorf("reinstall of the same build: %s", res.Action)
+	}
+	// A failing check is saved with its reason.
+	cr, err := in.Configure(ctx, "versioned", host.ConfigureInput{Set: map[string]any{"region": "eu", "fail": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr.Check.OK || !strings.Contains(cr.Check.Message, "refused the credentials") {
+		t.Errorf("check: %+v", cr.Check)
+	}
+	if strings.Join(cr.Changed, ",") != "fail,region" {
+		t.Errorf("changed %v", cr.Changed)
+	}
+}
+
+func TestUninstallRefusedWhileACrateNeedsIt(t *testing.T) {
+	ctx := context.Background()
+	home := t.TempDir()
+	h := openHome(t, home)
+	in := h.Integrations()
+	if _, err := in.Install(ctx, versionedWasm(t, false)); err != nil {
+		t.Fatal(err)
+	}
+	if err := host.RecordUnpackedCrateForTest(h, "ticket-sync", "versioned"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := in.Uninstall(ctx, "versioned", host.UninstallOptions{})
+	var ne *host.NeededByCratesError
+	if !errors.As(err, &ne) || ne.Crates[0] != "ticket-sync" {
+		t.Fatalf("uninstall needed by a crate: %v", err)
+	}
+	if _, err := in.Show(ctx, "versioned"); err != nil {
+		t.Fatalf("refused uninstall removed something: %v", err)
+	}
+	if _, err := in.Uninstall(ctx, "versioned", host.UninstallOptions{Force: true}); err != nil {
+		t.Fatalf("forced uninstall: %v", err)
+	}
+}
+
+func TestRequests(t *testing.T) {
+	ctx := context.Background()
+	h := openHome(t, t.TempDir())
+	r := h.Requests()
+	a, err := r.Add(ctx, "IT Glue", "documentation for every client", "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := r.Add(ctx, "Datto RMM", "", "ann")
+	if _, err := r.Add(ctx, "  it   glue ", "", "bob"); !errors.As(err, new(*host.DuplicateRequestError)) {
+		t.Errorf("duplicate request: %v", err)
+	}
+	if _, err := r.Vote(ctx, b.ID, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Vote(ctx, b.ID, "bob"); !errors.As(err, new(*host.AlreadyVotedError)) {
+		t.Errorf("second vote: %v", err)
+	}
+	if _, err := r.Vote(ctx, 99, "bob"); !errors.Is(err, host.ErrNoRequest) {
+		t.Errorf("vote for a missing request: %v", err)
+	}
+	list, _ := r.List(ctx)
+	if len(list) != 2 || list[0].ID != b.ID || list[0].Votes() != 2 || list[1].ID != a.ID {
+		t.Errorf("list: %+v", list)
+	}
+}
+
+func TestSecondHostOnTheSameHomeIsRefused(t *testing.T) {
+	ctx := context.Background()
+	home := t.TempDir()
+	h1 := openHome(t, home)
+	if _, err := h1.Requests().List(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h2 := openHome(t, home)
+	_, err := h2.Requests().List(ctx)
+	var inUse *host.HomeInUseError
+	if !errors.As(err, &inUse) || !strings.Contains(err.Error(), "in use by another roost process") {
+		t.Fatalf("second host: %v", err)
+	}
+	h1.Close(ctx)
+	if _, err := h2.Requests().List(ctx); err != nil {
+		t.Fatalf("after the first host closed: %v", err)
+	}
+}

@@ -1,0 +1,30 @@
+// Package store is Roost's durable state: one Badger database under the
+// Roost home, behind typed methods. No other package imports Badger.
+//
+// # Key layout
+//
+// Every key is a kind prefix and one or two names joined by "/". Names
+// (integrations, configurations, organizations, crates) never contain "/".
+// Values are JSON unless noted.
+//
+//	meta/schema                       schema version, decimal ("1")
+//	integration/<name>                Integration: the installed module, its cached manifest
+//	config/<integration>/<config>     Configuration: values, sealed secrets, last check
+//	kv/<integration>/<key>            raw bytes a connector stored through its KV host functions
+//	catalog/<sha256>                  CatalogEntry: the manifest of a module seen in a catalogue
+//	catfile/<path>                    FileStamp: size and mtime of a catalogue file, and its sha256
+//	org/<id>                          Organization (the user's customers)
+//	mapping/<integration>/<org id>    Mapping: the tool account an organization is linked to
+//	crate/<name>                      UnpackedCrate: the integrations it needs
+//	request/<id:020d>                 Request: an integration request and its votes
+//	seq/request                       the last request id, decimal
+//
+// Uninstalling an integration deletes integration/, config/ and kv/ keys
+// of that integration in one transaction; mapping/ keys stay unless purged,
+// so that a reinstall finds them.
+//
+// Every change that touches more than one key runs in one Badger
+// transaction, so a crash leaves it done completely or not at all. The
+// store refuses to open a database whose schema version is newer than
+// SchemaVersion, and refuses a home another process holds open.
+package store
