@@ -185,6 +185,11 @@ func (h *Host) describeModule(ctx context.Context, st *store.Store, source strin
 		if ctx.Err() != nil {
 			return entry, ctx.Err()
 		}
+		// The cause only: the same bytes may sit at other paths.
+		var le *LoadError
+		if errors.As(err, &le) {
+			err = le.Err
+		}
 		entry.Problem = err.Error()
 	} else {
 		entry.Manifest = mod.ManifestJSON()

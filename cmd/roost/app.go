@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/roosthq/roost/host"
+	"github.com/roosthq/roost/plugins"
 )
 
 // Options are the process's surroundings, so tests can run the CLI in
@@ -61,19 +62,26 @@ working against a local fake API.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{
 				Name:    "home",
-				Usage:   "Roost home directory (compiled-connector cache, later the store)",
+				Usage:   "Roost home directory: the store, installed modules, the secret key, compiled code",
 				EnvVars: []string{"ROOST_HOME"},
 				Value:   defaultHome(o.Getenv),
+			},
+			&cli.StringSliceFlag{
+				Name:  "catalog",
+				Usage: "a directory of connector .wasm files available to install (repeatable; also ROOST_CATALOG, a list separated by " + string(os.PathListSeparator) + ")",
 			},
 		},
 		Commands: []*cli.Command{
 			versionCommand(),
 			connectorCommand(),
+			integrationsCommand(),
+			requestsCommand(),
 			invokeCommand(),
 			demoCommand(),
 		},
 		ExitErrHandler:  func(*cli.Context, error) {}, // Run reports errors itself
 		HideHelpCommand: true,
+		Metadata:        map[string]any{optionsKey: o},
 	}
 	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
 		return &exitError{code: exitUsage, err: err}
@@ -119,10 +127,6 @@ func Run(args []string, o Options) int {
 
 // describe adds what to do next to errors that need it.
 func describe(err error) string {
-	var ce *host.ConfigError
-	if errors.As(err, &ce) {
-		return err.Error() + " (see the fields with: roost connector inspect FILE)"
-	}
 	return err.Error()
 }
 
@@ -146,12 +150,33 @@ func defaultHome(getenv func(string) string) string {
 	return filepath.Join(os.TempDir(), "roost")
 }
 
-// openHost opens a host on the --home directory.
+const optionsKey = "roost.options"
+
+// options returns the process surroundings the App was built with.
+func options(c *cli.Context) Options {
+	o, _ := c.App.Metadata[optionsKey].(Options)
+	if o.Getenv == nil {
+		o.Getenv = func(string) string { return "" }
+	}
+	return o
+}
+
+// openHost opens a host on the --home directory, with the bundled
+// connectors, the --catalog directories and ROOST_SECRET_KEY.
 func openHost(c *cli.Context, cfg host.Config) (*host.Host, error) {
+	o := options(c)
 	cfg.Home = c.String("home")
 	if cfg.Home == "" {
 		return nil, usageErrorf("--home is empty; set it or ROOST_HOME")
 	}
+	cfg.Bundled = plugins.Bundled()
+	cfg.Catalogs = append(cfg.Catalogs, c.StringSlice("catalog")...)
+	for _, d := range filepath.SplitList(o.Getenv("ROOST_CATALOG")) {
+		if d != "" {
+			cfg.Catalogs = append(cfg.Catalogs, d)
+		}
+	}
+	cfg.SecretKey = o.Getenv("ROOST_SECRET_KEY")
 	h, err := host.Open(c.Context, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open Roost home %s: %w", cfg.Home, err)

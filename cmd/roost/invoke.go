@@ -19,11 +19,14 @@ import (
 func invokeCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "invoke",
-		Usage:     "run one action of a connector file, without installing anything",
-		ArgsUsage: "FILE.wasm ACTION",
-		Description: `Loads FILE.wasm, configures it from --config and --config-file, runs ACTION
-with --input, and prints the result as JSON.
+		Usage:     "run one action of an installed integration, or of a connector file without installing it",
+		ArgsUsage: "NAME|FILE.wasm ACTION",
+		Description: `With an installed integration's NAME, runs ACTION with its default stored
+configuration (or --use CONFIG). With FILE.wasm, loads the file, configures
+it from --config and --config-file, and runs ACTION. Either way the input
+comes from --input and the result is printed as JSON.
 
+  roost invoke halopsa list_tickets --use tenant-b
   roost invoke hello.wasm greet --input '{"name":"Ada"}' --config greeting=Hi
   roost invoke hello.wasm status --input @input.json --config-file cfg.json
 
@@ -41,6 +44,7 @@ faulted, 2 for a wrong command line, 1 for anything else.`,
 			&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Value: "{}", Usage: "action input: JSON, @FILE to read a file, or - for stdin"},
 			&cli.StringSliceFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration field as `KEY=VALUE` (repeatable)"},
 			&cli.StringFlag{Name: "config-file", Usage: "configuration as a JSON object in `FILE`"},
+			&cli.StringFlag{Name: "use", Usage: "the stored configuration `NAME` of an installed integration (default: its default)"},
 			&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "bound the call"},
 			&cli.BoolFlag{Name: "allow-private-networks", Usage: "let the connector reach loopback and private addresses (local tools, fakes)"},
 			jsonFlag(),
@@ -51,9 +55,17 @@ faulted, 2 for a wrong command line, 1 for anything else.`,
 
 func invoke(c *cli.Context) error {
 	if c.NArg() != 2 {
-		return usageErrorf("invoke: want FILE.wasm ACTION; got %d arguments", c.NArg())
+		return usageErrorf("invoke: want NAME|FILE.wasm ACTION; got %d arguments", c.NArg())
 	}
 	path, action := c.Args().Get(0), c.Args().Get(1)
+	_, statErr := os.Stat(path)
+	installed := statErr != nil && !strings.HasSuffix(path, ".wasm") && !strings.ContainsRune(path, os.PathSeparator)
+	if installed && (c.IsSet("config") || c.IsSet("config-file")) {
+		return usageErrorf("invoke %s: an installed integration uses its stored configuration (--use NAME); change it with roost integrations configure %s", path, path)
+	}
+	if !installed && c.IsSet("use") {
+		return usageErrorf("invoke: --use names a stored configuration of an installed integration, not of a file")
+	}
 	input, err := readInput(c.String("input"), c.App.Reader)
 	if err != nil {
 		return err
@@ -70,14 +82,21 @@ func invoke(c *cli.Context) error {
 		return err
 	}
 	defer closeHost(h)
-	conn, err := h.LoadFile(c.Context, path)
-	if err != nil {
-		return err
+	var cl *host.Client
+	if installed {
+		if cl, err = h.Integrations().Client(c.Context, path, c.String("use")); err != nil {
+			return err
+		}
+	} else {
+		conn, err := h.LoadFile(c.Context, path)
+		if err != nil {
+			return err
+		}
+		if cl, err = conn.Configure(config); err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("%w (see the fields with: roost connector inspect %s)", err, path)}
+		}
 	}
-	cl, err := conn.Configure(config)
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
+	conn := cl.Connector()
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 	defer cancel()
 	start := time.Now()
