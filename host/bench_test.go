@@ -1,8 +1,10 @@
 package host_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/roosthq/roost/host"
+	"github.com/roosthq/roost/host/internal/wasmtest"
 )
 
 // Benchmarks for the runtime's targets. Their iteration counts differ a
@@ -203,4 +206,42 @@ func rss() int64 {
 	}
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
+}
+
+// BenchmarkIntegrationsListProcess runs `roost integrations list` as a
+// whole process on a home with 50 installed integrations (tiny connectors
+// with realistic manifests), as a user would.
+func BenchmarkIntegrationsListProcess(b *testing.B) {
+	ctx := context.Background()
+	bin := filepath.Join(b.TempDir(), "roost")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/roost").CombinedOutput(); err != nil {
+		b.Fatalf("build roost: %v\n%s", err, out)
+	}
+	home := b.TempDir()
+	h, err := host.Open(ctx, host.Config{Home: home})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 50 {
+		m := fmt.Sprintf(`{"abi":"1.0","name":"tool-%02d","version":"1.%d.0","category":"PSA","description":"Connector number %d for the list benchmark.",`+
+			`"tags":["bench"],"config":[{"name":"base_url","type":"url","required":true},{"name":"token","type":"string","secret":true}],`+
+			`"auth":{"type":"bearer","secret":"token"},"hosts":["{config.base_url}"],`+
+			`"actions":[{"name":"list_tickets","input":{"type":"object"},"output":{"type":"object"}},{"name":"create_ticket","input":{"type":"object"},"output":{"type":"object"}}]}`, i, i, i)
+		path := filepath.Join(b.TempDir(), fmt.Sprintf("tool-%02d.wasm", i))
+		os.WriteFile(path, wasmtest.Connector(m), 0o644)
+		if _, err := h.Integrations().Install(ctx, path); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := h.Integrations().Configure(ctx, fmt.Sprintf("tool-%02d", i), host.ConfigureInput{
+			Set: map[string]any{"base_url": "https://tool.example"}, Secrets: map[string]string{"token": "t"}, SkipCheck: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	h.Close(ctx)
+	for b.Loop() {
+		out, err := exec.Command(bin, "--home", home, "integrations", "list").CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("Installed (50)")) {
+			b.Fatalf("list: %v\n%s", err, out)
+		}
+	}
 }

@@ -12,19 +12,48 @@ import (
 	"testing"
 
 	"github.com/roosthq/roost/host"
-	"github.com/roosthq/roost/sdk/sdktest"
+	"github.com/roosthq/roost/host/internal/wasmtest"
 )
 
+// versionedWasm writes a tiny connector "versioned" (built byte by byte, so
+// nothing compiles for long) in version 1 or 2: version 2 adds an action,
+// drops one and adds a required config field.
 func versionedWasm(t testing.TB, v2 bool) string {
+	m := `{"abi":"1.0","name":"versioned","version":"1.0.0","category":"PSA","description":"A test connector for upgrades.",` +
+		`"tags":["test","tickets"],"config":[{"name":"api_key","type":"string","secret":true}],` +
+		`"auth":{"type":"header","name":"X-Api-Key","secret":"api_key"},` +
+		`"actions":[{"name":"version"},{"name":"list_tickets"}]}`
+	name := "versioned-1.wasm"
 	if v2 {
-		return sdktest.Build(t, "testdata/versioned", sdktest.BuildOptions{Tags: []string{"v2"}})
+		m = `{"abi":"1.0","name":"versioned","version":"2.0.0","category":"PSA","description":"A test connector for upgrades.",` +
+			`"tags":["test","tickets"],"config":[{"name":"api_key","type":"string","secret":true},{"name":"region","type":"string","required":true,"enum":["eu","us"]}],` +
+			`"auth":{"type":"header","name":"X-Api-Key","secret":"api_key"},` +
+			`"actions":[{"name":"version"},{"name":"create_ticket"}]}`
+		name = "versioned-2.wasm"
 	}
-	return sdktest.Build(t, "testdata/versioned")
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, wasmtest.Connector(m), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
-func openHome(t *testing.T, home string, catalogs ...string) *host.Host {
+// newHome makes an empty home sharing the package's compiled-code cache,
+// so each connector compiles once per test run.
+func newHome(t *testing.T) string {
 	t.Helper()
-	h, err := host.Open(context.Background(), host.Config{Home: home, Catalogs: catalogs})
+	dir := t.TempDir()
+	shared := filepath.Join(home, "cache")
+	os.MkdirAll(shared, 0o755)
+	if err := os.Symlink(shared, filepath.Join(dir, "cache")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func openHome(t *testing.T, dir string, catalogs ...string) *host.Host {
+	t.Helper()
+	h, err := host.Open(context.Background(), host.Config{Home: dir, Catalogs: catalogs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,11 +90,11 @@ func statusServer(t *testing.T, token string) *httptest.Server {
 
 func TestIntegrationLifecycle(t *testing.T) {
 	ctx := context.Background()
-	home, catalog := t.TempDir(), t.TempDir()
+	homeDir, catalog := newHome(t), t.TempDir()
 	copyFile(t, helloWasm(t), filepath.Join(catalog, "hello.wasm"))
 	copyFile(t, versionedWasm(t, false), filepath.Join(catalog, "versioned.wasm"))
 	os.WriteFile(filepath.Join(catalog, "junk.wasm"), []byte("not wasm"), 0o644)
-	h := openHome(t, home, catalog)
+	h := openHome(t, homeDir, catalog)
 	in := h.Integrations()
 
 	l, err := in.List(ctx)
@@ -174,7 +203,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 	if _, err := in.Show(ctx, "hello"); !errors.As(err, new(*host.NotInstalledError)) {
 		t.Errorf("show after uninstall: %v", err)
 	}
-	entries, _ := os.ReadDir(filepath.Join(home, "modules"))
+	entries, _ := os.ReadDir(filepath.Join(homeDir, "modules"))
 	if len(entries) != 0 {
 		t.Errorf("module files left after uninstall: %v", entries)
 	}
@@ -195,13 +224,13 @@ func TestIntegrationLifecycle(t *testing.T) {
 
 	// The secret's plaintext is in no file under the home.
 	h.Close(ctx)
-	assertNotInFiles(t, home, token)
+	assertNotInFiles(t, homeDir, token)
 }
 
 func assertNotInFiles(t *testing.T, dir, secret string) {
 	t.Helper()
 	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || d.Type()&fs.ModeSymlink != 0 {
 			return err
 		}
 		b, err := os.ReadFile(path)
@@ -220,7 +249,7 @@ func TestInstalledModuleIgnoresLaterEditsOfItsSource(t *testing.T) {
 	ctx := context.Background()
 	src := filepath.Join(t.TempDir(), "versioned.wasm")
 	copyFile(t, versionedWasm(t, false), src)
-	h := openHome(t, t.TempDir())
+	h := openHome(t, newHome(t))
 	in := h.Integrations()
 	if _, err := in.Install(ctx, src); err != nil {
 		t.Fatal(err)
@@ -231,9 +260,11 @@ func TestInstalledModuleIgnoresLaterEditsOfItsSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cl.Invoke(ctx, "version", nil)
-	if err != nil || !strings.Contains(string(out), "1.0.0") {
-		t.Fatalf("installed integration answered %s, %v; want 1.0.0", out, err)
+	if v := cl.Connector().Manifest().Version; v != "1.0.0" {
+		t.Fatalf("installed integration loads version %s; want 1.0.0", v)
+	}
+	if _, err := cl.Invoke(ctx, "list_tickets", nil); err != nil {
+		t.Fatalf("an action of version 1: %v", err)
 	}
 	d, _ := in.Show(ctx, "versioned")
 	if d.Integration.Version != "1.0.0" {
@@ -243,7 +274,7 @@ func TestInstalledModuleIgnoresLaterEditsOfItsSource(t *testing.T) {
 
 func TestUpgradeKeepsConfigurationsAndSaysWhatChanged(t *testing.T) {
 	ctx := context.Background()
-	h := openHome(t, t.TempDir())
+	h := openHome(t, newHome(t))
 	in := h.Integrations()
 	if _, err := in.Install(ctx, versionedWasm(t, false)); err != nil {
 		t.Fatal(err)
@@ -272,23 +303,22 @@ func TestUpgradeKeepsConfigurationsAndSaysWhatChanged(t *testing.T) {
 	if res, _ := in.Install(ctx, versionedWasm(t, true)); res.Action != "unchanged" {
 		t.Errorf("reinstall of the same build: %s", res.Action)
 	}
-	// A failing check is saved with its reason.
-	cr, err := in.Configure(ctx, "versioned", host.ConfigureInput{Set: map[string]any{"region": "eu", "fail": "true"}})
+	// Fixing the configuration clears the problem.
+	cr, err := in.Configure(ctx, "versioned", host.ConfigureInput{Set: map[string]any{"region": "eu"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cr.Check.OK || !strings.Contains(cr.Check.Message, "refused the credentials") {
-		t.Errorf("check: %+v", cr.Check)
+	if strings.Join(cr.Changed, ",") != "region" || cr.Check != nil {
+		t.Errorf("configure: changed %v, check %v (versioned has no check)", cr.Changed, cr.Check)
 	}
-	if strings.Join(cr.Changed, ",") != "fail,region" {
-		t.Errorf("changed %v", cr.Changed)
+	if res, _ := in.Install(ctx, versionedWasm(t, true)); len(res.ConfigProblems) != 0 {
+		t.Errorf("problems after the fix: %v", res.ConfigProblems)
 	}
 }
 
 func TestUninstallRefusedWhileACrateNeedsIt(t *testing.T) {
 	ctx := context.Background()
-	home := t.TempDir()
-	h := openHome(t, home)
+	h := openHome(t, newHome(t))
 	in := h.Integrations()
 	if _, err := in.Install(ctx, versionedWasm(t, false)); err != nil {
 		t.Fatal(err)
@@ -311,7 +341,7 @@ func TestUninstallRefusedWhileACrateNeedsIt(t *testing.T) {
 
 func TestRequests(t *testing.T) {
 	ctx := context.Background()
-	h := openHome(t, t.TempDir())
+	h := openHome(t, newHome(t))
 	r := h.Requests()
 	a, err := r.Add(ctx, "IT Glue", "documentation for every client", "ann")
 	if err != nil {
@@ -338,12 +368,12 @@ func TestRequests(t *testing.T) {
 
 func TestSecondHostOnTheSameHomeIsRefused(t *testing.T) {
 	ctx := context.Background()
-	home := t.TempDir()
-	h1 := openHome(t, home)
+	dir := newHome(t)
+	h1 := openHome(t, dir)
 	if _, err := h1.Requests().List(ctx); err != nil {
 		t.Fatal(err)
 	}
-	h2 := openHome(t, home)
+	h2 := openHome(t, dir)
 	_, err := h2.Requests().List(ctx)
 	var inUse *host.HomeInUseError
 	if !errors.As(err, &inUse) || !strings.Contains(err.Error(), "in use by another roost process") {

@@ -16,6 +16,10 @@ import (
 var home string
 
 func TestMain(m *testing.M) {
+	// A test that needs a second process runs this binary as roost.
+	if os.Getenv("ROOST_TEST_AS_ROOST") == "1" {
+		main()
+	}
 	dir, err := os.MkdirTemp("", "roost-cli-test-")
 	if err != nil {
 		panic(err)
@@ -98,7 +102,7 @@ func TestInvoke(t *testing.T) {
 		{"bad config", "", []string{"invoke", wasm, "greet", "-c", "colour=red"}, 2, "", "colour: not a field of hello", true},
 		{"missing file", "", []string{"invoke", filepath.Join(dir, "nope.wasm"), "greet"}, 1, "", "no such file", true},
 		{"not wasm", "", []string{"invoke", input, "greet"}, 1, "", "not a WebAssembly module", true},
-		{"wrong arity", "", []string{"invoke", wasm}, 2, "", "want FILE.wasm ACTION", true},
+		{"wrong arity", "", []string{"invoke", wasm}, 2, "", "want NAME|FILE.wasm ACTION", true},
 		{"unknown flag", "", []string{"invoke", "--frobnicate", wasm, "greet"}, 2, "", "frobnicate", true},
 	}
 	for _, tt := range tests {

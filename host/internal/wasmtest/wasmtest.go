@@ -31,7 +31,10 @@ var (
 
 // Module encodes a module with one memory (exported as "memory", pages
 // pages) and funcs. Imports must come before defined functions.
-func Module(pages byte, funcs ...Func) []byte {
+func Module(pages byte, funcs ...Func) []byte { return ModuleWithData(pages, nil, funcs...) }
+
+// ModuleWithData is Module with data copied to address 0 of the memory.
+func ModuleWithData(pages byte, data []byte, funcs ...Func) []byte {
 	out := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
 	var types, imports, fns, exports, code []byte
 	var nImports, nFuncs, nExports int
@@ -74,7 +77,42 @@ func Module(pages byte, funcs ...Func) []byte {
 	out = append(out, section(5, []byte{0x01, 0x00, pages})...)
 	out = append(out, section(7, vec(nExports, exports))...)
 	out = append(out, section(10, vec(nFuncs, code))...)
+	if len(data) > 0 {
+		seg := []byte{0x00, 0x41, 0x00, 0x0b} // memory 0, offset i32.const 0
+		seg = append(seg, uleb(len(data))...)
+		seg = append(seg, data...)
+		out = append(out, section(11, vec(1, seg))...)
+	}
 	return out
+}
+
+// Connector is the smallest module that speaks ABI v1: roost_describe
+// outputs manifest, and every call answers null.
+func Connector(manifest string) []byte {
+	describe := []byte{0x41, 0x00} // i32.const 0 (pointer)
+	describe = append(describe, 0x41)
+	describe = append(describe, sleb(len(manifest))...) // i32.const len
+	describe = append(describe, 0x10, 0x00, 0x1a, 0x41, 0x00, 0x0b)
+	pages := byte(len(manifest)/65536 + 1)
+	return ModuleWithData(pages, []byte(manifest),
+		Func{Params: []byte{I32, I32}, Results: []byte{I32}, Import: [2]string{"roost_v1", "output"}},
+		Func{Body: End, Export: "roost_abi_v1"},
+		Func{Results: []byte{I32}, Body: describe, Export: "roost_describe"},
+		Func{Params: []byte{I32, I32, I32}, Results: []byte{I32}, Body: ReturnI32Zero, Export: "roost_handle"},
+	)
+}
+
+// sleb encodes a non-negative n as signed LEB128 (for i32.const).
+func sleb(n int) []byte {
+	var out []byte
+	for {
+		b := byte(n & 0x7f)
+		n >>= 7
+		if n == 0 && b&0x40 == 0 {
+			return append(out, b)
+		}
+		out = append(out, b|0x80)
+	}
 }
 
 func uleb(n int) []byte { return wasmbin.ULEB(uint32(n)) }
