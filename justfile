@@ -26,6 +26,7 @@ bench:
     go test ./host -run '^$' -bench 'FirstCallWarmCache' -benchtime 20x -count 5
     go test ./host -run '^$' -bench 'PoolParallel' -benchtime 100x -count 3
     go test ./host -run '^$' -bench 'WarmInstanceMemory' -benchtime 3x
+    go test ./host -run '^$' -bench 'IntegrationsListProcess' -benchtime 20x -count 3
 
 # Formatting, vet and staticcheck (pinned, run through go run).
 lint:
