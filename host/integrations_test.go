@@ -1,7 +1,12 @@
 package host_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"net/http"
@@ -10,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/roosthq/roost/host"
 	"github.com/roosthq/roost/host/internal/wasmtest"
@@ -382,5 +388,46 @@ func TestSecondHostOnTheSameHomeIsRefused(t *testing.T) {
 	h1.Close(ctx)
 	if _, err := h2.Requests().List(ctx); err != nil {
 		t.Fatalf("after the first host closed: %v", err)
+	}
+}
+
+func TestInstallFromTheBundledSet(t *testing.T) {
+	ctx := context.Background()
+	wasm, err := os.ReadFile(helloWasm(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(wasm)
+	zw.Close()
+	probe := openHome(t, newHome(t))
+	conn, err := probe.Load(ctx, "hello", wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(wasm)
+	idx, _ := json.Marshal(host.BundleIndex{Connectors: []host.BundleEntry{{
+		File: "hello.wasm.gz", SHA256: hex.EncodeToString(sum[:]), Size: int64(len(wasm)), Manifest: conn.ManifestJSON()}}})
+	bundle := fstest.MapFS{"index.json": {Data: idx}, "hello.wasm.gz": {Data: gz.Bytes()}}
+
+	h, err := host.Open(ctx, host.Config{Home: newHome(t), Bundled: bundle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(ctx)
+	l, err := h.Integrations().List(ctx)
+	if err != nil || len(l.Available) != 1 || l.Available[0].Source != host.SourceBundled {
+		t.Fatalf("list: %+v, %v", l, err)
+	}
+	res, err := h.Integrations().Install(ctx, "hello")
+	if err != nil || res.Integration.Source != host.SourceBundled || res.Integration.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("install from the bundle: %+v, %v", res, err)
+	}
+	// A bundle whose bytes do not match its index is refused.
+	bundle["hello.wasm.gz"] = &fstest.MapFile{Data: gz.Bytes()[:gz.Len()/2]}
+	h.Integrations().Uninstall(ctx, "hello", host.UninstallOptions{})
+	if _, err := h.Integrations().Install(ctx, "hello"); err == nil {
+		t.Fatal("a damaged bundled module was installed")
 	}
 }
