@@ -195,8 +195,13 @@ func (in *Integrations) Configure(ctx context.Context, name string, ci Configure
 	now := time.Now().UTC()
 	c := store.Configuration{Integration: name, Name: cfgName, Values: values, AllowPrivateNetworks: old.AllowPrivateNetworks,
 		Check: old.Check, CreatedAt: now, UpdatedAt: now}
-	if ci.AllowPrivateNetworks != nil {
+	if ci.AllowPrivateNetworks != nil && *ci.AllowPrivateNetworks != c.AllowPrivateNetworks {
 		c.AllowPrivateNetworks = *ci.AllowPrivateNetworks
+		changed = append(changed, "allow_private_networks")
+	}
+	if len(changed) > 0 {
+		// The last check was of other values; it says nothing of these.
+		c.Check = nil
 	}
 	for k := range secretValues {
 		c.SecretFields = append(c.SecretFields, k)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -59,7 +60,17 @@ func newHome(t *testing.T) string {
 
 func openHome(t *testing.T, dir string, catalogs ...string) *host.Host {
 	t.Helper()
-	h, err := host.Open(context.Background(), host.Config{Home: dir, Catalogs: catalogs})
+	return openHomeLogging(t, dir, nil, catalogs...)
+}
+
+// openHomeLogging opens a host whose connector logs go to logs.
+func openHomeLogging(t *testing.T, dir string, logs *bytes.Buffer, catalogs ...string) *host.Host {
+	t.Helper()
+	var logger *slog.Logger
+	if logs != nil {
+		logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	h, err := host.Open(context.Background(), host.Config{Home: dir, Catalogs: catalogs, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +111,8 @@ func TestIntegrationLifecycle(t *testing.T) {
 	copyFile(t, helloWasm(t), filepath.Join(catalog, "hello.wasm"))
 	copyFile(t, versionedWasm(t, false), filepath.Join(catalog, "versioned.wasm"))
 	os.WriteFile(filepath.Join(catalog, "junk.wasm"), []byte("not wasm"), 0o644)
-	h := openHome(t, homeDir, catalog)
+	var logs bytes.Buffer
+	h := openHomeLogging(t, homeDir, &logs, catalog)
 	in := h.Integrations()
 
 	l, err := in.List(ctx)
@@ -228,9 +240,15 @@ func TestIntegrationLifecycle(t *testing.T) {
 		t.Errorf("mapping left after purge: %v", m)
 	}
 
-	// The secret's plaintext is in no file under the home.
+	// The secret's plaintext is in no file under the home and no log.
 	h.Close(ctx)
 	assertNotInFiles(t, homeDir, token)
+	if !strings.Contains(logs.String(), "greeting") {
+		t.Errorf("the connector's logs did not reach the logger: %q", logs.String())
+	}
+	if strings.Contains(logs.String(), token) {
+		t.Error("the secret is in the logs")
+	}
 }
 
 func assertNotInFiles(t *testing.T, dir, secret string) {

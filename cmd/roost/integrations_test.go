@@ -114,10 +114,31 @@ func TestIntegrationsLifecycleThroughTheCLI(t *testing.T) {
 	if authorized != 1 {
 		t.Errorf("the tool saw %d authorized requests, want 1 (the check)", authorized)
 	}
+	authorized = 0
+	// A second configuration from a YAML file (secret included) becomes the default.
+	cfgFile := filepath.Join(t.TempDir(), "tenant-b.yaml")
+	os.WriteFile(cfgFile, []byte("base_url: "+tool.URL+"\ngreeting: Howdy\ntoken: "+secret+"\n"), 0o600)
+	r = run("", "integrations", "configure", "hello", "--config", "tenant-b", "--from-file", cfgFile, "--default", "--allow-private-networks")
+	if r.code != 0 || !strings.Contains(r.stdout, "saved configuration tenant-b (default)") || !strings.Contains(r.stdout, "check: passed") {
+		t.Fatalf("configure --from-file: %+v", r)
+	}
+	r = run("", "invoke", "hello", "greet", "--input", `{"name":"Bo"}`)
+	if r.code != 0 || !strings.Contains(r.stdout, "Howdy, Bo!") {
+		t.Fatalf("invoke with the new default: %+v", r)
+	}
+	r = run("", "invoke", "hello", "greet", "--input", `{"name":"Bo"}`, "--use", "default")
+	if r.code != 0 || !strings.Contains(r.stdout, "Hello, Bo!") {
+		t.Fatalf("invoke --use default: %+v", r)
+	}
+	r = run("", "integrations", "configure", "hello", "--config", "default", "--default", "--no-check")
+	if r.code != 0 {
+		t.Fatalf("back to default: %+v", r)
+	}
+
 	// Show masks the secret and has the check.
 	var d host.Details
 	jsonOf(run("", "integrations", "show", "hello", "--json"), &d)
-	if len(d.Configurations) != 1 || d.Configurations[0].Values["token"] != host.SecretMask || d.Configurations[0].Check == nil || !d.Configurations[0].Check.OK {
+	if len(d.Configurations) != 2 || d.Configurations[0].Values["token"] != host.SecretMask || d.Configurations[0].Check == nil || !d.Configurations[0].Check.OK {
 		t.Fatalf("show: %+v", d.Configurations)
 	}
 	r = run("", "integrations", "show", "hello")
