@@ -55,7 +55,9 @@ their actions. Outbound HTTP goes through Roost, to the hosts the connector
 declares only, with credentials injected from its configuration.
 
 Start with "roost demo", which builds the example connector and shows it
-working against a local fake API.`,
+working against a local fake API. Then "roost integrations list" shows the
+catalogue; install, configure (secrets sealed, a check against the tool on
+save) and run integrations from there.`,
 		Reader:    o.Stdin,
 		Writer:    o.Stdout,
 		ErrWriter: o.Stderr,
