@@ -36,6 +36,9 @@ type BundleEntry struct {
 	SHA256   string          `json:"sha256"`
 	Size     int64           `json:"size"`
 	Manifest json.RawMessage `json:"manifest"`
+	// Sources is a digest of the sources the module was built from, so a
+	// test can tell when the bundle is stale. The host does not use it.
+	Sources string `json:"sources,omitempty"`
 }
 
 // SourceBundled is the Source of a connector that ships with Roost.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/roosthq/roost/host/internal/oauth"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -93,10 +95,25 @@ func (c *Connector) Configure(values map[string]any, opts ...ClientOptions) (*Cl
 	if m.Auth != nil {
 		auth := m.Auth
 		if secret, _ := full[auth.Secret].(string); secret != "" {
-			policy.Auth = func(r *abi.HTTPRequest) error { return auth.Inject(r, full) }
+			policy.Auth = func(_ context.Context, r *abi.HTTPRequest) error { return auth.Inject(r, full) }
 			policy.AuthHeader = "Authorization"
 			if auth.Type == abi.AuthHeader {
 				policy.AuthHeader = auth.Name
+			}
+			if auth.Type == abi.AuthOAuth2ClientCredentials {
+				src, err := c.tokenSource(auth, full, *policy)
+				if err != nil {
+					return nil, &ConfigError{Connector: m.Name, Problems: []abi.ConfigProblem{{Field: auth.ClientID, Problem: err.Error()}}}
+				}
+				policy.Auth = func(ctx context.Context, r *abi.HTTPRequest) error {
+					tok, err := src.Token(ctx)
+					if err != nil {
+						return err
+					}
+					r.Header["Authorization"] = []string{"Bearer " + tok}
+					return nil
+				}
+				policy.Reauth = src.Invalidate
 			}
 		}
 	}
@@ -108,6 +125,31 @@ func (c *Connector) Configure(values map[string]any, opts ...ClientOptions) (*Cl
 		},
 	}}
 	return cl, nil
+}
+
+// tokenSource makes the OAuth2 token source of one configuration. Token
+// requests go through the same host policy as the connector's own, without
+// credentials.
+func (c *Connector) tokenSource(auth *abi.Auth, full map[string]any, policy httpx.Policy) (*oauth.ClientCredentials, error) {
+	tokenURL, err := abi.ExpandTemplate(auth.TokenURL, full)
+	if err != nil {
+		return nil, fmt.Errorf("token URL: %v", err)
+	}
+	id, _ := full[auth.ClientID].(string)
+	secret, _ := full[auth.Secret].(string)
+	policy.Auth, policy.Reauth = nil, nil
+	return &oauth.ClientCredentials{
+		TokenURL: tokenURL, ClientID: id, Secret: secret, Scopes: auth.Scopes,
+		Post: func(ctx context.Context, u string, form url.Values) (int, []byte, error) {
+			req := &abi.HTTPRequest{Method: "POST", URL: u, Header: map[string][]string{
+				"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"application/json"}}}
+			resp, body, err := c.host.http.Do(ctx, &policy, req, []byte(form.Encode()))
+			if err != nil {
+				return 0, nil, err
+			}
+			return resp.Status, body, nil
+		},
+	}, nil
 }
 
 // ClientOptions change how one configuration reaches the network.

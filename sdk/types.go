@@ -45,6 +45,9 @@ const (
 	AuthBasic  = abi.AuthBasic
 	AuthHeader = abi.AuthHeader
 	AuthQuery  = abi.AuthQuery
+	// AuthOAuth2ClientCredentials: the host fetches and refreshes an OAuth2
+	// token (client-credentials grant) and sends it as a bearer token.
+	AuthOAuth2ClientCredentials = abi.AuthOAuth2ClientCredentials
 
 	CodeInvalidInput     = abi.CodeInvalidInput
 	CodeNotFound         = abi.CodeNotFound

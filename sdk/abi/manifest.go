@@ -99,6 +99,11 @@ const (
 	AuthBasic  AuthType = "basic"  // Authorization: Basic base64(<username>:<secret>)
 	AuthHeader AuthType = "header" // <name>: <prefix><secret>
 	AuthQuery  AuthType = "query"  // ?<name>=<secret>
+	// AuthOAuth2ClientCredentials: the host fetches an access token from
+	// TokenURL with the client id and secret (form-encoded, RFC 6749 §4.4),
+	// caches it until it expires, refreshes it once on a 401, and sends
+	// Authorization: Bearer <token>.
+	AuthOAuth2ClientCredentials AuthType = "oauth2_client_credentials"
 )
 
 // Auth declares how the host authenticates the connector's outbound requests
@@ -107,12 +112,69 @@ type Auth struct {
 	Type AuthType `json:"type"`
 	// Secret names the (secret) config field holding the token or password.
 	Secret string `json:"secret"`
-	// Username names the config field holding the user name (basic only).
+	// Username names the config field holding the user name (basic only),
+	// or is a template of config fields such as
+	// "{config.company_id}+{config.public_key}".
 	Username string `json:"username,omitempty"`
 	// Name is the header or query parameter name (header and query only).
 	Name string `json:"name,omitempty"`
 	// Prefix goes before the secret in a header ("Token ").
 	Prefix string `json:"prefix,omitempty"`
+	// TokenURL is where an OAuth2 token is fetched, a template of config
+	// fields: "{config.base_url}/auth/token?tenant={config.tenant}".
+	TokenURL string `json:"token_url,omitempty"`
+	// ClientID names the config field holding the OAuth2 client id.
+	ClientID string `json:"client_id,omitempty"`
+	// Scopes are requested with an OAuth2 token, space-separated on the wire.
+	Scopes []string `json:"scopes,omitempty"`
+}
+
+// ExpandTemplate replaces each {config.FIELD} in s with that field's value
+// from config (a trailing "/" dropped, so "{config.base_url}/x" works either
+// way). A reference to an unset field is an error naming it, unless it is
+// written {config.FIELD?}, which expands to "" when unset.
+func ExpandTemplate(s string, config map[string]any) (string, error) {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "{config.")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), nil
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			return "", fmt.Errorf("template %q: unclosed {", s)
+		}
+		field := s[i+len("{config.") : i+j]
+		field, optional := strings.CutSuffix(field, "?")
+		v, ok := config[field]
+		if !ok || v == nil || v == "" {
+			if !optional {
+				return "", fmt.Errorf("config field %q is not set", field)
+			}
+			v = ""
+		}
+		b.WriteString(s[:i])
+		b.WriteString(strings.TrimSuffix(fmt.Sprint(v), "/"))
+		s = s[i+j+1:]
+	}
+}
+
+// templateFields returns the config fields a template refers to.
+func templateFields(s string) []string {
+	var out []string
+	for {
+		i := strings.Index(s, "{config.")
+		if i < 0 {
+			return out
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			return append(out, "")
+		}
+		out = append(out, strings.TrimSuffix(s[i+len("{config."):i+j], "?"))
+		s = s[i+j+1:]
+	}
 }
 
 // Action is one operation a connector offers.
@@ -417,9 +479,9 @@ func (f *Field) checkType(v any) error {
 
 func (a *Auth) validate(fields map[string]*Field) error {
 	switch a.Type {
-	case AuthBearer, AuthBasic, AuthHeader, AuthQuery:
+	case AuthBearer, AuthBasic, AuthHeader, AuthQuery, AuthOAuth2ClientCredentials:
 	default:
-		return fmt.Errorf("type %q: want bearer, basic, header or query", a.Type)
+		return fmt.Errorf("type %q: want bearer, basic, header, query or oauth2_client_credentials", a.Type)
 	}
 	f := fields[a.Secret]
 	if f == nil {
@@ -428,8 +490,29 @@ func (a *Auth) validate(fields map[string]*Field) error {
 	if !f.Secret {
 		return fmt.Errorf("secret: config field %q is not marked secret", a.Secret)
 	}
-	if a.Type == AuthBasic && a.Username != "" && fields[a.Username] == nil {
-		return fmt.Errorf("username: no config field %q", a.Username)
+	if a.Type == AuthBasic && a.Username != "" {
+		names := []string{a.Username}
+		if strings.Contains(a.Username, "{") {
+			names = templateFields(a.Username)
+		}
+		for _, n := range names {
+			if fields[n] == nil {
+				return fmt.Errorf("username: no config field %q", n)
+			}
+		}
+	}
+	if a.Type == AuthOAuth2ClientCredentials {
+		if a.TokenURL == "" {
+			return fmt.Errorf("token_url: oauth2_client_credentials auth needs the token URL")
+		}
+		for _, n := range templateFields(a.TokenURL) {
+			if fields[n] == nil {
+				return fmt.Errorf("token_url: no config field %q", n)
+			}
+		}
+		if fields[a.ClientID] == nil {
+			return fmt.Errorf("client_id: no config field %q", a.ClientID)
+		}
 	}
 	if (a.Type == AuthHeader || a.Type == AuthQuery) && a.Name == "" {
 		return fmt.Errorf("name: %s auth needs the header or parameter name", a.Type)
@@ -472,12 +555,20 @@ func (a *Auth) Inject(req *HTTPRequest, config map[string]any) error {
 		req.Header["Authorization"] = []string{"Bearer " + secret}
 	case AuthBasic:
 		user := ""
-		if a.Username != "" {
+		if strings.Contains(a.Username, "{") {
+			u, err := ExpandTemplate(a.Username, config)
+			if err != nil {
+				return fmt.Errorf("auth: username: %v", err)
+			}
+			user = u
+		} else if a.Username != "" {
 			user, _ = config[a.Username].(string)
 		}
 		req.Header["Authorization"] = []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+secret))}
 	case AuthHeader:
 		req.Header[a.Name] = []string{a.Prefix + secret}
+	case AuthOAuth2ClientCredentials:
+		return fmt.Errorf("auth: oauth2 tokens are fetched by the host's token source, not injected from config")
 	case AuthQuery:
 		u, err := url.Parse(req.URL)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,9 +38,10 @@ type Harness struct {
 	guestConf []byte
 	client    *http.Client
 
-	mu   sync.Mutex
-	kv   map[string][]byte
-	logs []LogEntry
+	mu    sync.Mutex
+	kv    map[string][]byte
+	logs  []LogEntry
+	token string // OAuth2 access token, fetched once
 }
 
 // New validates the connector's manifest (failing t if it is invalid) and
@@ -200,7 +202,16 @@ func (f *fakeHost) HTTP(ctx context.Context, req *abi.HTTPRequest, body []byte) 
 	if !f.allowed(u) {
 		return nil, nil, &abi.Error{Code: abi.CodePermissionDenied, Message: fmt.Sprintf("host %s is not in the manifest's hosts %v", u.Host, f.manifest.Hosts)}
 	}
-	if err := f.manifest.Auth.Inject(req, f.config); err != nil {
+	if a := f.manifest.Auth; a != nil && a.Type == abi.AuthOAuth2ClientCredentials {
+		tok, err := f.oauthToken(ctx)
+		if err != nil {
+			return nil, nil, &abi.Error{Code: abi.CodeUnauthenticated, Message: err.Error()}
+		}
+		if req.Header == nil {
+			req.Header = map[string][]string{}
+		}
+		req.Header["Authorization"] = []string{"Bearer " + tok}
+	} else if err := f.manifest.Auth.Inject(req, f.config); err != nil {
 		return nil, nil, &abi.Error{Code: abi.CodeUnauthenticated, Message: err.Error()}
 	}
 	hreq, err := http.NewRequestWithContext(ctx, req.Method, req.URL, bytes.NewReader(body))
@@ -220,6 +231,45 @@ func (f *fakeHost) HTTP(ctx context.Context, req *abi.HTTPRequest, body []byte) 
 		return nil, nil, &abi.Error{Code: abi.CodeUnavailable, Message: err.Error(), Retryable: true}
 	}
 	return &abi.HTTPResponse{Status: resp.StatusCode, Header: resp.Header}, b, nil
+}
+
+// oauthToken fetches a client-credentials token the simple way (no expiry
+// handling: a harness lives for one test).
+func (f *fakeHost) oauthToken(ctx context.Context) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.token != "" {
+		return f.token, nil
+	}
+	a := f.manifest.Auth
+	tokenURL, err := abi.ExpandTemplate(a.TokenURL, f.config)
+	if err != nil {
+		return "", err
+	}
+	id, _ := f.config[a.ClientID].(string)
+	secret, _ := f.config[a.Secret].(string)
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}
+	if len(a.Scopes) > 0 {
+		form.Set("scope", strings.Join(a.Scopes, " "))
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", tokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || resp.StatusCode != 200 || answer.AccessToken == "" {
+		return "", fmt.Errorf("token request to %s: status %d", tokenURL, resp.StatusCode)
+	}
+	f.token = answer.AccessToken
+	return f.token, nil
 }
 
 func (f *fakeHost) allowed(u *url.URL) bool {

@@ -61,8 +61,13 @@ type Policy struct {
 	// AllowPrivate permits loopback, private, link-local and unspecified
 	// addresses. Off by default; tests and local tools turn it on.
 	AllowPrivate bool
-	// Auth, if set, is applied to requests to allowed hosts.
-	Auth func(*abi.HTTPRequest) error
+	// Auth, if set, is applied to requests to allowed hosts. It may fetch
+	// a token (through ctx).
+	Auth func(ctx context.Context, r *abi.HTTPRequest) error
+	// Reauth, if set, is called when an authenticated request gets a 401:
+	// it drops cached credentials, and the request is sent once more with
+	// fresh ones.
+	Reauth func()
 	// AuthHeader names the header Auth sets, so it is dropped when a
 	// redirect leaves the original host.
 	AuthHeader string
@@ -182,17 +187,20 @@ func (c *Client) Do(ctx context.Context, p *Policy, req *abi.HTTPRequest, body [
 	if method == "" {
 		method = http.MethodGet
 	}
-	if p.Auth != nil {
-		if err := p.Auth(req); err != nil {
-			return nil, nil, &abi.Error{Code: abi.CodeUnauthenticated, Message: err.Error()}
-		}
-	}
 	timeout := c.opts.Timeout
 	if req.TimeoutMS > 0 && time.Duration(req.TimeoutMS)*time.Millisecond < timeout {
 		timeout = time.Duration(req.TimeoutMS) * time.Millisecond
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	unauthed := req
+	if p.Auth != nil {
+		req = authed(unauthed)
+		if err := p.Auth(ctx, req); err != nil {
+			return nil, nil, authError(err)
+		}
+	}
+	reauthed := false
 
 	client := &http.Client{Transport: c.public, CheckRedirect: c.checkRedirect(p)}
 	if p.AllowPrivate {
@@ -204,6 +212,18 @@ func (c *Client) Do(ctx context.Context, p *Policy, req *abi.HTTPRequest, body [
 	}
 	for attempt := 0; ; attempt++ {
 		resp, respBody, retryAfter, err := c.once(ctx, client, method, req, body)
+		if err == nil && resp.Status == http.StatusUnauthorized && p.Reauth != nil && !reauthed {
+			// A cached token may have been revoked or expired early: fetch
+			// a fresh one and try once more.
+			reauthed = true
+			p.Reauth()
+			req = authed(unauthed)
+			if err := p.Auth(ctx, req); err != nil {
+				return nil, nil, authError(err)
+			}
+			attempt--
+			continue
+		}
 		if attempt >= retries || !retryable(resp, err) {
 			return resp, respBody, err
 		}
@@ -219,6 +239,25 @@ func (c *Client) Do(ctx context.Context, p *Policy, req *abi.HTTPRequest, body [
 		case <-t.C:
 		}
 	}
+}
+
+// authed copies a request so credentials are added to the copy, never to
+// the guest's request.
+func authed(r *abi.HTTPRequest) *abi.HTTPRequest {
+	c := *r
+	c.Header = make(map[string][]string, len(r.Header)+1)
+	for k, v := range r.Header {
+		c.Header[k] = v
+	}
+	return &c
+}
+
+func authError(err error) error {
+	var ae *abi.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return &abi.Error{Code: abi.CodeUnauthenticated, Message: err.Error()}
 }
 
 func (c *Client) checkRedirect(p *Policy) func(*http.Request, []*http.Request) error {

@@ -44,7 +44,7 @@ func TestAllowedHost(t *testing.T) {
 	c := New(Options{})
 	defer c.Close()
 	p := &Policy{Hosts: []abi.HostPattern{allow(t, srv.URL)}, AllowPrivate: true,
-		Auth: func(r *abi.HTTPRequest) error {
+		Auth: func(_ context.Context, r *abi.HTTPRequest) error {
 			r.Header = map[string][]string{"X-Api-Key": {"s3cret"}}
 			return nil
 		}}

@@ -1,0 +1,154 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/roosthq/roost/sdk/abi"
+)
+
+// PostForm sends a form-encoded POST and returns the status and body. The
+// host passes one that goes through its HTTP policy (allowed hosts,
+// time-outs, size caps).
+type PostForm func(ctx context.Context, url string, form url.Values) (status int, body []byte, err error)
+
+// ClientCredentials is a token source for the client-credentials grant.
+// The zero value is not usable; fill in the exported fields.
+type ClientCredentials struct {
+	TokenURL string
+	ClientID string
+	Secret   string
+	Scopes   []string
+	Post     PostForm
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// CoolDown is how long a failed fetch is remembered. Default 5s.
+	CoolDown time.Duration
+
+	mu       sync.Mutex
+	token    string
+	expiry   time.Time
+	failedAt time.Time
+	failure  error
+	fetches  int
+}
+
+// early is how long before its stated expiry a token is replaced, so a
+// request never leaves with a token about to lapse.
+const early = 30 * time.Second
+
+func (c *ClientCredentials) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// Token returns a valid access token, fetching one if none is cached.
+func (c *ClientCredentials) Token(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	if c.token != "" && now.Before(c.expiry) {
+		return c.token, nil
+	}
+	cool := c.CoolDown
+	if cool <= 0 {
+		cool = 5 * time.Second
+	}
+	if c.failure != nil && now.Sub(c.failedAt) < cool {
+		return "", c.failure
+	}
+	tok, life, err := c.fetch(ctx)
+	c.fetches++
+	if err != nil {
+		c.token, c.failure, c.failedAt = "", err, now
+		return "", err
+	}
+	c.failure = nil
+	c.token = tok
+	if life > 2*early {
+		life -= early
+	}
+	c.expiry = now.Add(life)
+	return tok, nil
+}
+
+// Invalidate drops the cached token, so the next Token fetches a new one.
+func (c *ClientCredentials) Invalidate() {
+	c.mu.Lock()
+	c.token = ""
+	c.mu.Unlock()
+}
+
+// Fetches reports how many token requests were sent (for tests and logs).
+func (c *ClientCredentials) Fetches() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.fetches
+}
+
+func (c *ClientCredentials) fetch(ctx context.Context) (string, time.Duration, error) {
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ClientID}, "client_secret": {c.Secret}}
+	if len(c.Scopes) > 0 {
+		form.Set("scope", strings.Join(c.Scopes, " "))
+	}
+	status, body, err := c.Post(ctx, c.TokenURL, form)
+	where := redact(c.TokenURL)
+	if err != nil {
+		return "", 0, fmt.Errorf("fetch OAuth2 token from %s: %w", where, err)
+	}
+	var answer struct {
+		AccessToken string          `json:"access_token"`
+		TokenType   string          `json:"token_type"`
+		ExpiresIn   json.RawMessage `json:"expires_in"`
+		Error       string          `json:"error"`
+		Description string          `json:"error_description"`
+	}
+	_ = json.Unmarshal(body, &answer)
+	if status < 200 || status > 299 {
+		code := abi.CodeUnavailable
+		if status == 400 || status == 401 || status == 403 {
+			code = abi.CodeUnauthenticated
+		}
+		msg := fmt.Sprintf("OAuth2 token request to %s was refused with status %d", where, status)
+		if answer.Error != "" {
+			msg += ": " + answer.Error
+			if answer.Description != "" {
+				msg += " (" + answer.Description + ")"
+			}
+		}
+		if code == abi.CodeUnauthenticated {
+			msg += "; check the client id and secret in the configuration"
+		}
+		return "", 0, &abi.Error{Code: code, Message: msg, Retryable: code == abi.CodeUnavailable}
+	}
+	if answer.AccessToken == "" {
+		return "", 0, &abi.Error{Code: abi.CodeUpstream, Message: fmt.Sprintf("OAuth2 token answer from %s has no access_token", where)}
+	}
+	if answer.TokenType != "" && !strings.EqualFold(answer.TokenType, "bearer") {
+		return "", 0, &abi.Error{Code: abi.CodeUpstream, Message: fmt.Sprintf("OAuth2 token from %s is of type %q; only bearer tokens are supported", where, answer.TokenType)}
+	}
+	life := time.Hour
+	if s := strings.Trim(string(answer.ExpiresIn), `"`); s != "" && s != "null" {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 {
+			life = time.Duration(n) * time.Second
+		}
+	}
+	return answer.AccessToken, life, nil
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the token URL"
+	}
+	u.RawQuery = ""
+	return u.String()
+}
