@@ -15,6 +15,9 @@
 //	catfile/<path>                    FileStamp: size and mtime of a catalogue file, and its sha256
 //	org/<id>                          Organization (the user's customers)
 //	mapping/<integration>/<org id>    Mapping: the tool account an organization is linked to
+//	options/<integration>/meta        Options: when the tool's accounts were last pulled, how many
+//	options/<integration>/chunkNNNNN  []abi.Account, 2,000 per key (large values live in the value log)
+//	draft/<integration>               Draft: unsaved mapping changes and what suggest left ambiguous
 //	crate/<name>                      UnpackedCrate: the integrations it needs
 //	request/<id:020d>                 Request: an integration request and its votes
 //	seq/request                       the last request id, decimal
@@ -22,6 +25,9 @@
 // Uninstalling an integration deletes integration/, config/ and kv/ keys
 // of that integration in one transaction; mapping/ keys stay unless purged,
 // so that a reinstall finds them.
+//
+// Removing or renaming an organization moves or deletes its mappings and
+// draft entries in the same transaction.
 //
 // Every change that touches more than one key runs in one Badger
 // transaction, so a crash leaves it done completely or not at all. The

@@ -175,7 +175,10 @@ func (s *Store) Uninstall(name string, purge bool) (Integration, Removed, error)
 		prefixes := [][]byte{configPrefix(name), kvPrefix(name)}
 		if purge {
 			r.Mappings = countPrefix(tx, mappingPrefix(name))
-			prefixes = append(prefixes, mappingPrefix(name))
+			prefixes = append(prefixes, mappingPrefix(name), key("options", name, ""))
+			if err := tx.Delete(draftKey(name)); err != nil {
+				return err
+			}
 		}
 		for _, p := range prefixes {
 			if err := deletePrefix(tx, p); err != nil {

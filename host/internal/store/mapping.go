@@ -13,6 +13,9 @@ type Mapping struct {
 	OrgID       string `json:"org_id"`
 	AccountID   string `json:"account_id"`
 	AccountName string `json:"account_name,omitempty"`
+	// Config is the integration configuration the account belongs to
+	// ("" for the default).
+	Config string `json:"config,omitempty"`
 	// SetBy says who or what set it: "user", or "rule:<name>".
 	SetBy string    `json:"set_by"`
 	SetAt time.Time `json:"set_at"`

@@ -80,7 +80,7 @@ func Open(dir string, o Options) (*Store, error) {
 		WithLogger(badgerLogger{o.Logger}).
 		WithSyncWrites(!o.NoSync).
 		WithNumVersionsToKeep(1).
-		WithMemTableSize(4 << 20).
+		WithMemTableSize(32 << 20).
 		WithValueThreshold(64 << 10).
 		WithValueLogFileSize(16 << 20).
 		WithBlockCacheSize(4 << 20).
@@ -169,6 +169,9 @@ func (s *Store) update(fn func(*badger.Txn) error) error {
 		}
 		if err == nil {
 			s.writes.Add(1)
+		}
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			return fmt.Errorf("this change is too large for one transaction of the store; make it in smaller parts: %w", err)
 		}
 		return err
 	}
