@@ -208,9 +208,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 	}
 
 	// A mapping survives uninstall and is found by a reinstall.
-	if _, err := h.Mappings().Set(ctx, "hello", "org-1", "1", "Acme Corporation", "user"); err != nil {
-		t.Fatal(err)
-	}
+	mapByHand(t, h, "hello", "Acme", "1")
 	un, err := in.Uninstall(ctx, "hello", host.UninstallOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -447,5 +445,25 @@ func TestInstallFromTheBundledSet(t *testing.T) {
 	h.Integrations().Uninstall(ctx, "hello", host.UninstallOptions{})
 	if _, err := h.Integrations().Install(ctx, "hello"); err == nil {
 		t.Fatal("a damaged bundled module was installed")
+	}
+}
+
+// mapByHand adds organization orgName and saves its mapping to account in
+// integration, through refresh, set and save.
+func mapByHand(t *testing.T, h *host.Host, integration, orgName, account string) {
+	t.Helper()
+	ctx := t.Context()
+	org, err := h.Organizations().Add(ctx, host.OrgInput{Name: orgName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Mappings().Refresh(ctx, integration, host.RefreshOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Mappings().Set(ctx, integration, org.ID, account); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Mappings().Save(ctx, integration); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,40 +2,87 @@ package host
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/roosthq/roost/host/internal/match"
 	"github.com/roosthq/roost/host/internal/store"
+	"github.com/roosthq/roost/sdk/abi"
 )
 
 // Mappings link the user's organizations to accounts in integrated tools.
-// A mapping belongs to the integration's name, not its install: it
-// survives an uninstall (unless purged) so a reinstall finds it. Get them
-// from Host.Mappings.
+//
+// For each integration the host keeps the options (the accounts last
+// pulled from the tool), a draft of pending changes (from suggestions or
+// by hand) and the saved mapping. Workflows see only the saved mapping. A
+// mapping belongs to the integration's name, not its install: it survives
+// an uninstall (unless purged) so a reinstall finds it. Get them from
+// Host.Mappings.
 type Mappings struct{ h *Host }
 
 // Mappings returns the host's organization mappings.
 func (h *Host) Mappings() *Mappings { return &Mappings{h: h} }
 
-// Mapping is one organization's link to an account in a tool.
+// Mapping is one organization's saved link to an account in a tool.
 type Mapping = store.Mapping
 
-// Set links organization orgID to accountID in integration's tool. setBy
-// says who decided it: "user" or "rule:NAME".
-func (mp *Mappings) Set(_ context.Context, integration, orgID, accountID, accountName, setBy string) (Mapping, error) {
-	if integration == "" || orgID == "" || accountID == "" {
-		return Mapping{}, errors.New("mapping: integration, organization and account are all required")
-	}
-	if strings.Contains(integration, "/") || strings.Contains(orgID, "/") {
-		return Mapping{}, errors.New("mapping: names cannot contain '/'")
-	}
+// DraftEntry is one organization's pending change.
+type DraftEntry = store.DraftEntry
+
+// SetByUser marks a mapping chosen by a person; rules write "rule:NAME".
+const SetByUser = "user"
+
+// NotMappedError says an organization has no saved account in an
+// integration.
+type NotMappedError struct{ Integration, Org string }
+
+func (e *NotMappedError) Error() string {
+	return fmt.Sprintf("organization %s is not mapped to an account in %s (see roost mapping show %s --unmapped)", e.Org, e.Integration, e.Integration)
+}
+
+// NoOptionsError says an integration's accounts were never pulled.
+type NoOptionsError struct{ Integration string }
+
+func (e *NoOptionsError) Error() string {
+	return fmt.Sprintf("no accounts of %s have been pulled yet; run: roost mapping refresh %s", e.Integration, e.Integration)
+}
+
+// MappedAccount is what a workflow sees for an organization in an
+// integration: the account id in the tool and the configuration to call
+// it with ("" means the integration's default).
+type MappedAccount struct {
+	Integration string `json:"integration"`
+	Org         string `json:"org"`
+	AccountID   string `json:"account_id"`
+	AccountName string `json:"account_name,omitempty"`
+	Config      string `json:"config,omitempty"`
+}
+
+// AccountFor returns an organization's saved account in an integration,
+// or a *NotMappedError.
+func (mp *Mappings) AccountFor(_ context.Context, integration, orgRef string) (MappedAccount, error) {
 	st, err := mp.h.openStore()
 	if err != nil {
-		return Mapping{}, err
+		return MappedAccount{}, err
 	}
-	m := Mapping{Integration: integration, OrgID: orgID, AccountID: accountID, AccountName: accountName, SetBy: setBy, SetAt: time.Now().UTC()}
-	return m, st.PutMapping(m)
+	org, err := findOrg(st, orgRef)
+	if err != nil {
+		return MappedAccount{}, err
+	}
+	m, err := st.MappingOf(integration, org.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return MappedAccount{}, &NotMappedError{Integration: integration, Org: org.ID}
+	}
+	if err != nil {
+		return MappedAccount{}, err
+	}
+	return MappedAccount{Integration: integration, Org: org.ID, AccountID: m.AccountID, AccountName: m.AccountName, Config: m.Config}, nil
 }
 
 // List returns an integration's saved mapping, by organization id.
@@ -45,4 +92,844 @@ func (mp *Mappings) List(_ context.Context, integration string) ([]Mapping, erro
 		return nil, err
 	}
 	return st.Mappings(integration)
+}
+
+// ---- refresh options ----
+
+// RefreshOptions change how Refresh pulls accounts.
+type RefreshOptions struct {
+	// Config names the configuration to pull with; "" is the default.
+	Config string
+	// PageSize is asked of the connector (it may return fewer). Default
+	// 1,000.
+	PageSize int
+	// MaxPages stops a tool that never ends. Default 100,000.
+	MaxPages int
+	// Progress, if set, is called after each page.
+	Progress func(RefreshProgress)
+}
+
+// RefreshProgress reports a refresh under way.
+type RefreshProgress struct {
+	Page     int `json:"page"`
+	Accounts int `json:"accounts"`
+	// Total is what the tool says there are in all; 0 if it does not say.
+	Total int `json:"total"`
+}
+
+// RefreshResult says what a refresh pulled.
+type RefreshResult struct {
+	Integration string        `json:"integration"`
+	Config      string        `json:"config"`
+	Accounts    int           `json:"accounts"`
+	Pages       int           `json:"pages"`
+	Added       int           `json:"added"`
+	Removed     int           `json:"removed"`
+	RefreshedAt time.Time     `json:"refreshed_at"`
+	Took        time.Duration `json:"took_ns"`
+}
+
+// RefreshError is a refresh that failed part-way; the previous options
+// are kept.
+type RefreshError struct {
+	Integration string
+	Page        int
+	Accounts    int
+	Previous    *store.AccountOptions
+	Err         error
+}
+
+func (e *RefreshError) Error() string {
+	kept := "there were no previous options"
+	if e.Previous != nil {
+		kept = fmt.Sprintf("the previous options (%d accounts from %s) are kept", e.Previous.Count, e.Previous.RefreshedAt.Local().Format("2006-01-02 15:04"))
+	}
+	return fmt.Sprintf("refresh of %s failed on page %d after %d accounts: %v; %s", e.Integration, e.Page, e.Accounts, e.Err, kept)
+}
+
+func (e *RefreshError) Unwrap() error { return e.Err }
+
+// ErrRepeatedPage is a tool or connector paging in a loop.
+var ErrRepeatedPage = errors.New("the tool sent a page it had already sent")
+
+// Refresh pulls every account of an integration's tool through its
+// connector, page by page, and replaces the stored options in one
+// transaction. A repeated cursor or a page of accounts already received
+// stops it with ErrRepeatedPage or ErrRepeatedCursor; any failure keeps
+// the previous options and is a *RefreshError.
+func (mp *Mappings) Refresh(ctx context.Context, integration string, opts RefreshOptions) (*RefreshResult, error) {
+	start := time.Now()
+	st, err := mp.h.openStore()
+	if err != nil {
+		return nil, err
+	}
+	rec, m, err := mp.h.Integrations().installed(st, integration)
+	if err != nil {
+		return nil, err
+	}
+	if !m.Has(abi.CapOrganizations) {
+		return nil, fmt.Errorf("the %s connector cannot list its accounts (it has no organizations capability), so its mapping is set by hand: roost mapping set %s ORG ACCOUNT", integration, integration)
+	}
+	config := opts.Config
+	if config == "" {
+		config = rec.DefaultConfig
+	}
+	cl, err := mp.h.Integrations().Client(ctx, integration, config)
+	if err != nil {
+		return nil, err
+	}
+	var previous *store.AccountOptions
+	if p, err := st.Options(integration, true); err == nil {
+		previous = &p
+	}
+	size := opts.PageSize
+	if size <= 0 {
+		size = 1000
+	}
+	maxPages := opts.MaxPages
+	if maxPages <= 0 {
+		maxPages = 100_000
+	}
+	var (
+		accounts []abi.Account
+		seenID   = map[string]bool{}
+		seenCur  = map[string]bool{}
+		cursor   string
+		page     int
+	)
+	fail := func(err error) error {
+		return &RefreshError{Integration: integration, Page: page, Accounts: len(accounts), Previous: previous, Err: err}
+	}
+	for {
+		page++
+		if page > maxPages {
+			return nil, fail(fmt.Errorf("stopped after %d pages; the tool keeps sending more", maxPages))
+		}
+		p, err := cl.Organizations(ctx, abi.PageRequest{Cursor: cursor, Size: size})
+		if err != nil {
+			return nil, fail(err)
+		}
+		fresh := 0
+		for i, a := range p.Accounts {
+			if strings.TrimSpace(a.ID) == "" {
+				return nil, fail(fmt.Errorf("account %d of the page (%q) has no id", i+1, a.Name))
+			}
+			if seenID[a.ID] {
+				continue
+			}
+			seenID[a.ID] = true
+			fresh++
+			accounts = append(accounts, a)
+		}
+		if len(p.Accounts) > 0 && fresh == 0 {
+			return nil, fail(fmt.Errorf("%w: every account on it was already received (cursor %q); the tool or connector is paging in a loop", ErrRepeatedPage, cursor))
+		}
+		if opts.Progress != nil {
+			opts.Progress(RefreshProgress{Page: page, Accounts: len(accounts), Total: p.Total})
+		}
+		if p.Next == "" {
+			break
+		}
+		if seenCur[p.Next] || p.Next == cursor {
+			return nil, fail(fmt.Errorf("%w %q", ErrRepeatedCursor, p.Next))
+		}
+		seenCur[p.Next] = true
+		cursor = p.Next
+	}
+	res := &RefreshResult{Integration: integration, Config: config, Accounts: len(accounts), Pages: page, RefreshedAt: time.Now().UTC()}
+	if previous != nil {
+		old := map[string]bool{}
+		for _, a := range previous.Accounts {
+			old[a.ID] = true
+			if !seenID[a.ID] {
+				res.Removed++
+			}
+		}
+		for _, a := range accounts {
+			if !old[a.ID] {
+				res.Added++
+			}
+		}
+	} else {
+		res.Added = len(accounts)
+	}
+	o := store.AccountOptions{Integration: integration, Config: config, RefreshedAt: res.RefreshedAt, Accounts: accounts, Pages: page}
+	if err := st.PutOptions(o); err != nil {
+		return nil, fail(fmt.Errorf("save the accounts: %w", err))
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+// Options returns the accounts last pulled from an integration's tool.
+func (mp *Mappings) Options(_ context.Context, integration string) (store.AccountOptions, error) {
+	st, err := mp.h.openStore()
+	if err != nil {
+		return store.AccountOptions{}, err
+	}
+	o, err := st.Options(integration, true)
+	if errors.Is(err, store.ErrNotFound) {
+		return o, &NoOptionsError{Integration: integration}
+	}
+	return o, err
+}
+
+// ---- suggest ----
+
+// SuggestOptions change how Suggest works.
+type SuggestOptions struct {
+	// RulesFile is a rule file to use instead of the default rules.
+	RulesFile string
+	// Explain records why each suggestion was made.
+	Explain bool
+	// Overwrite lets suggestions replace mappings chosen by hand.
+	Overwrite bool
+}
+
+// SuggestReport says what Suggest put in the draft.
+type SuggestReport struct {
+	Integration string             `json:"integration"`
+	Rules       string             `json:"rules"`
+	Suggestions []match.Suggestion `json:"suggestions"`
+	// Changed counts the suggestions that differ from the saved mapping
+	// (the others are already saved).
+	Changed   int                 `json:"changed"`
+	Ambiguous map[string][]string `json:"ambiguous"`
+	Unmatched []string            `json:"unmatched"`
+	// Kept are organizations whose hand-made mapping was left alone.
+	Kept []string `json:"kept"`
+	// Unset are organizations whose rule-made mapping lost its account to
+	// a better match and is removed in the draft.
+	Unset []string      `json:"unset,omitempty"`
+	Stats match.Stats   `json:"stats"`
+	Took  time.Duration `json:"took_ns"`
+}
+
+// LoadRules reads and compiles a rule file; an empty path is the default
+// rules. The error of a bad rule is a *match.RuleSyntaxError with its
+// line and column.
+func LoadRules(path string) (*match.Rules, error) {
+	if path == "" {
+		return match.DefaultRules(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read rules: %w", err)
+	}
+	return match.ParseRules(path, data)
+}
+
+// DefaultRules is the text of the default rule set, to copy and change.
+func DefaultRules() []byte { return match.DefaultRulesSource() }
+
+// RuleHelpers lists the functions rules may call.
+func RuleHelpers() []struct{ Signature, Doc string } { return match.Helpers }
+
+// mappable are the organizations that take part in mapping: enabled, and
+// not the user's own.
+func mappable(all []Organization) []Organization {
+	out := all[:0:0]
+	for _, o := range all {
+		if !o.Own && !o.Disabled {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func orgParty(o Organization) *match.Party {
+	return match.NewParty(o.ID, o.Name, o.Domains, o.Tags, o.Attributes)
+}
+
+func accountParty(a abi.Account) *match.Party {
+	return match.NewParty(a.ID, a.Name, a.Domains, nil, a.Attributes)
+}
+
+func isRule(setBy string) bool { return strings.HasPrefix(setBy, "rule:") }
+
+// Suggest matches organizations to the pulled accounts with the rules and
+// puts the result in the integration's draft. Organizations mapped by
+// hand (saved or in the draft) keep their accounts unless Overwrite; the
+// rest, including those mapped earlier by rules, are suggested afresh.
+func (mp *Mappings) Suggest(ctx context.Context, integration string, opts SuggestOptions) (*SuggestReport, error) {
+	start := time.Now()
+	rules, err := LoadRules(opts.RulesFile)
+	if err != nil {
+		return nil, err
+	}
+	st, err := mp.h.openStore()
+	if err != nil {
+		return nil, err
+	}
+	options, err := st.Options(integration, true)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &NoOptionsError{Integration: integration}
+	}
+	if err != nil {
+		return nil, err
+	}
+	all, err := st.Organizations()
+	if err != nil {
+		return nil, err
+	}
+	saved, err := savedByOrg(st, integration)
+	if err != nil {
+		return nil, err
+	}
+	draft, err := st.Draft(integration)
+	if err != nil {
+		return nil, err
+	}
+	rep := &SuggestReport{Integration: integration, Rules: rules.Source, Kept: []string{}}
+	taken := map[string]bool{}
+	var orgs []*match.Party
+	for _, o := range mappable(all) {
+		d, inDraft := draft.Entries[o.ID]
+		s, isSaved := saved[o.ID]
+		manual := (inDraft && d.SetBy == SetByUser) || (!inDraft && isSaved && s.SetBy == SetByUser)
+		if manual && !opts.Overwrite {
+			rep.Kept = append(rep.Kept, o.ID)
+			switch {
+			case inDraft && !d.Unset:
+				taken[d.AccountID] = true
+			case !inDraft && isSaved:
+				taken[s.AccountID] = true
+			}
+			continue
+		}
+		orgs = append(orgs, orgParty(o))
+	}
+	var accounts []*match.Party
+	names := map[string]string{}
+	for _, a := range options.Accounts {
+		names[a.ID] = a.Name
+		if !taken[a.ID] {
+			accounts = append(accounts, accountParty(a))
+		}
+	}
+	res, err := match.Suggest(ctx, match.Input{Integration: integration, Orgs: orgs, Accounts: accounts, Rules: rules, Explain: opts.Explain})
+	if err != nil {
+		return nil, err
+	}
+	rep.Suggestions, rep.Ambiguous, rep.Unmatched, rep.Stats = res.Suggestions, res.Ambiguous, res.Unmatched, res.Stats
+	if rep.Suggestions == nil {
+		rep.Suggestions = []match.Suggestion{}
+	}
+	if rep.Unmatched == nil {
+		rep.Unmatched = []string{}
+	}
+	// Rebuild the draft: hand-made entries stay; rule entries of the
+	// organizations just suggested are replaced.
+	suggestedFor := map[string]bool{}
+	for _, o := range orgs {
+		suggestedFor[o.ID] = true
+		if d, ok := draft.Entries[o.ID]; ok && (isRule(d.SetBy) || opts.Overwrite) {
+			delete(draft.Entries, o.ID)
+		}
+	}
+	newOwner := map[string]string{}
+	for _, s := range res.Suggestions {
+		newOwner[s.Account] = s.Org
+		if cur, ok := saved[s.Org]; ok && cur.AccountID == s.Account {
+			continue // already saved
+		}
+		rep.Changed++
+		draft.Entries[s.Org] = store.DraftEntry{AccountID: s.Account, AccountName: s.AccountName, SetBy: "rule:" + s.Rule, Score: s.Score, Why: s.Why}
+	}
+	// An organization left without a suggestion keeps its saved mapping,
+	// unless its account now goes to another organization.
+	for org := range suggestedFor {
+		if _, ok := draft.Entries[org]; ok {
+			continue
+		}
+		if cur, ok := saved[org]; ok {
+			if other, lost := newOwner[cur.AccountID]; lost && other != org {
+				draft.Entries[org] = store.DraftEntry{Unset: true, SetBy: "rule:" + "reassigned", Why: fmt.Sprintf("account %s now suggested for %s", cur.AccountID, other)}
+				rep.Unset = append(rep.Unset, org)
+			}
+		}
+	}
+	sort.Strings(rep.Unset)
+	draft.Integration, draft.Config, draft.UpdatedAt = integration, options.Config, time.Now().UTC()
+	draft.Ambiguous = map[string][]string{}
+	for org, ids := range res.Ambiguous {
+		draft.Ambiguous[org] = ids
+	}
+	if err := st.PutDraft(draft); err != nil {
+		return nil, err
+	}
+	rep.Took = time.Since(start)
+	return rep, nil
+}
+
+func savedByOrg(st *store.Store, integration string) (map[string]Mapping, error) {
+	list, err := st.Mappings(integration)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Mapping, len(list))
+	for _, m := range list {
+		out[m.OrgID] = m
+	}
+	return out, nil
+}
+
+// ---- review ----
+
+// ViewOptions choose the page of a mapping review.
+type ViewOptions struct {
+	// Page is 1-based; 0 means 1.
+	Page int
+	// PageSize defaults to 10.
+	PageSize int
+	// Unmapped shows only organizations with no account, saved or drafted.
+	Unmapped bool
+	// Changed shows only organizations with a pending change.
+	Changed bool
+}
+
+// DefaultPageSize is how many organizations a review page shows.
+const DefaultPageSize = 10
+
+// MappingRow is one organization in a review: its saved mapping and its
+// pending change side by side.
+type MappingRow struct {
+	Org     string      `json:"org"`
+	OrgName string      `json:"org_name"`
+	Saved   *Mapping    `json:"saved,omitempty"`
+	Draft   *DraftEntry `json:"draft,omitempty"`
+	// Ambiguous are accounts the last suggestion could not choose between.
+	Ambiguous []AccountRef `json:"ambiguous,omitempty"`
+	// Status is "saved", "changed", "new", "unset", "ambiguous" or
+	// "unmapped".
+	Status string `json:"status"`
+}
+
+// AccountRef names an account.
+type AccountRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// MappingPage is one page of a review.
+type MappingPage struct {
+	Integration string       `json:"integration"`
+	Page        int          `json:"page"`
+	PageSize    int          `json:"page_size"`
+	Pages       int          `json:"pages"`
+	Total       int          `json:"total"`
+	Rows        []MappingRow `json:"rows"`
+	// Summary counts over all organizations, not only this page.
+	Mapped       int       `json:"mapped"`
+	Unmapped     int       `json:"unmapped"`
+	Pending      int       `json:"pending"`
+	Options      int       `json:"options"`
+	RefreshedAt  time.Time `json:"refreshed_at,omitzero"`
+	Organization int       `json:"organizations"`
+}
+
+// View returns one page of an integration's mapping for review, sorted by
+// organization name.
+func (mp *Mappings) View(_ context.Context, integration string, opts ViewOptions) (*MappingPage, error) {
+	st, err := mp.h.openStore()
+	if err != nil {
+		return nil, err
+	}
+	all, err := st.Organizations()
+	if err != nil {
+		return nil, err
+	}
+	orgs := mappable(all)
+	sort.SliceStable(orgs, func(i, j int) bool { return strings.ToLower(orgs[i].Name) < strings.ToLower(orgs[j].Name) })
+	saved, err := savedByOrg(st, integration)
+	if err != nil {
+		return nil, err
+	}
+	draft, err := st.Draft(integration)
+	if err != nil {
+		return nil, err
+	}
+	page := &MappingPage{Integration: integration, Rows: []MappingRow{}, Organization: len(orgs)}
+	var names map[string]string
+	if o, err := st.Options(integration, len(draft.Ambiguous) > 0); err == nil {
+		page.Options, page.RefreshedAt = o.Count, o.RefreshedAt
+		names = map[string]string{}
+		for _, a := range o.Accounts {
+			names[a.ID] = a.Name
+		}
+	}
+	var rows []MappingRow
+	for _, o := range orgs {
+		r := MappingRow{Org: o.ID, OrgName: o.Name}
+		if s, ok := saved[o.ID]; ok {
+			r.Saved = &s
+		}
+		if d, ok := draft.Entries[o.ID]; ok {
+			r.Draft = &d
+			page.Pending++
+		}
+		for _, id := range draft.Ambiguous[o.ID] {
+			r.Ambiguous = append(r.Ambiguous, AccountRef{ID: id, Name: names[id]})
+		}
+		switch {
+		case r.Draft != nil && r.Draft.Unset:
+			r.Status = "unset"
+		case r.Draft != nil && r.Saved != nil:
+			r.Status = "changed"
+		case r.Draft != nil:
+			r.Status = "new"
+		case r.Saved != nil:
+			r.Status = "saved"
+		case len(r.Ambiguous) > 0:
+			r.Status = "ambiguous"
+		default:
+			r.Status = "unmapped"
+		}
+		mapped := r.Status == "saved" || r.Status == "changed" || r.Status == "new"
+		if mapped {
+			page.Mapped++
+		} else {
+			page.Unmapped++
+		}
+		if opts.Unmapped && mapped {
+			continue
+		}
+		if opts.Changed && r.Draft == nil {
+			continue
+		}
+		rows = append(rows, r)
+	}
+	size := opts.PageSize
+	if size <= 0 {
+		size = DefaultPageSize
+	}
+	n := opts.Page
+	if n <= 0 {
+		n = 1
+	}
+	page.Page, page.PageSize, page.Total = n, size, len(rows)
+	page.Pages = max(1, (len(rows)+size-1)/size)
+	if n > page.Pages {
+		return nil, fmt.Errorf("page %d does not exist: there are %d pages of %d", n, page.Pages, size)
+	}
+	lo := (n - 1) * size
+	page.Rows = append(page.Rows, rows[lo:min(lo+size, len(rows))]...)
+	return page, nil
+}
+
+// ---- edit the draft ----
+
+// resolveAccount finds an account among the options by id, or else by
+// exact name (ignoring case).
+func resolveAccount(o store.AccountOptions, ref string) (abi.Account, error) {
+	for _, a := range o.Accounts {
+		if a.ID == ref {
+			return a, nil
+		}
+	}
+	var found []abi.Account
+	for _, a := range o.Accounts {
+		if strings.EqualFold(a.Name, strings.TrimSpace(ref)) {
+			found = append(found, a)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return abi.Account{}, fmt.Errorf("no account %q among the %d accounts of %s pulled on %s (refresh with roost mapping refresh %s)",
+			ref, o.Count, o.Integration, o.RefreshedAt.Local().Format("2006-01-02 15:04"), o.Integration)
+	}
+	ids := make([]string, len(found))
+	for i, a := range found {
+		ids[i] = a.ID
+	}
+	return abi.Account{}, fmt.Errorf("%d accounts are named %q; use an id: %s", len(found), ref, strings.Join(ids, ", "))
+}
+
+// Set puts a hand-made mapping of an organization to an account in the
+// draft. The account is looked up among the pulled options by id or name.
+func (mp *Mappings) Set(_ context.Context, integration, orgRef, accountRef string) (DraftEntry, error) {
+	st, err := mp.h.openStore()
+	if err != nil {
+		return DraftEntry{}, err
+	}
+	org, err := findOrg(st, orgRef)
+	if err != nil {
+		return DraftEntry{}, err
+	}
+	if org.Own {
+		return DraftEntry{}, fmt.Errorf("%s is your own organization; only the organizations you manage are mapped", org.ID)
+	}
+	options, err := st.Options(integration, true)
+	if errors.Is(err, store.ErrNotFound) {
+		return DraftEntry{}, &NoOptionsError{Integration: integration}
+	}
+	if err != nil {
+		return DraftEntry{}, err
+	}
+	acct, err := resolveAccount(options, accountRef)
+	if err != nil {
+		return DraftEntry{}, err
+	}
+	draft, err := st.Draft(integration)
+	if err != nil {
+		return DraftEntry{}, err
+	}
+	e := DraftEntry{AccountID: acct.ID, AccountName: acct.Name, SetBy: SetByUser}
+	draft.Entries[org.ID] = e
+	delete(draft.Ambiguous, org.ID)
+	draft.Integration, draft.Config, draft.UpdatedAt = integration, options.Config, time.Now().UTC()
+	return e, st.PutDraft(draft)
+}
+
+// Unset marks an organization's saved mapping for removal in the draft,
+// or drops its pending entry if it has no saved one.
+func (mp *Mappings) Unset(_ context.Context, integration, orgRef string) error {
+	st, err := mp.h.openStore()
+	if err != nil {
+		return err
+	}
+	org, err := findOrg(st, orgRef)
+	if err != nil {
+		return err
+	}
+	draft, err := st.Draft(integration)
+	if err != nil {
+		return err
+	}
+	if _, err := st.MappingOf(integration, org.ID); err == nil {
+		draft.Entries[org.ID] = DraftEntry{Unset: true, SetBy: SetByUser}
+	} else if errors.Is(err, store.ErrNotFound) {
+		if _, ok := draft.Entries[org.ID]; !ok {
+			return fmt.Errorf("%s has no mapping in %s to unset", org.ID, integration)
+		}
+		delete(draft.Entries, org.ID)
+	} else {
+		return err
+	}
+	draft.Integration, draft.UpdatedAt = integration, time.Now().UTC()
+	return st.PutDraft(draft)
+}
+
+// SaveResult says what Save wrote.
+type SaveResult struct {
+	Integration string `json:"integration"`
+	Saved       int    `json:"saved"`
+	Removed     int    `json:"removed"`
+}
+
+// ConflictError is a draft that would map one account to two
+// organizations.
+type ConflictError struct {
+	Integration string
+	// Conflicts maps an account id to the organizations it would serve.
+	Conflicts map[string][]string
+}
+
+func (e *ConflictError) Error() string {
+	var parts []string
+	for acct, orgs := range e.Conflicts {
+		parts = append(parts, fmt.Sprintf("account %s → %s", acct, strings.Join(orgs, " and ")))
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("nothing was saved: in %s, one account would be mapped to two organizations (%s); change one with roost mapping set or unset",
+		e.Integration, strings.Join(parts, "; "))
+}
+
+// Save writes an integration's draft to the saved mapping in one
+// transaction and clears the draft; on any error nothing is saved.
+func (mp *Mappings) Save(_ context.Context, integration string) (*SaveResult, error) {
+	st, err := mp.h.openStore()
+	if err != nil {
+		return nil, err
+	}
+	saved, err := savedByOrg(st, integration)
+	if err != nil {
+		return nil, err
+	}
+	res := &SaveResult{Integration: integration}
+	_, err = st.SaveDraft(integration, time.Now().UTC(), func(d store.Draft, orgExists func(string) bool) error {
+		if len(d.Entries) == 0 {
+			return fmt.Errorf("the draft of %s has no changes to save", integration)
+		}
+		final := map[string]string{}
+		for org, m := range saved {
+			final[org] = m.AccountID
+		}
+		var gone []string
+		for org, e := range d.Entries {
+			if !orgExists(org) {
+				gone = append(gone, org)
+			}
+			if e.Unset {
+				delete(final, org)
+				res.Removed++
+			} else {
+				final[org] = e.AccountID
+				res.Saved++
+			}
+		}
+		if len(gone) > 0 {
+			sort.Strings(gone)
+			return fmt.Errorf("nothing was saved: the draft names organizations that no longer exist: %s", strings.Join(gone, ", "))
+		}
+		users := map[string][]string{}
+		for org, acct := range final {
+			users[acct] = append(users[acct], org)
+		}
+		conflicts := map[string][]string{}
+		for acct, orgs := range users {
+			if len(orgs) > 1 {
+				sort.Strings(orgs)
+				conflicts[acct] = orgs
+			}
+		}
+		if len(conflicts) > 0 {
+			return &ConflictError{Integration: integration, Conflicts: conflicts}
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%s has no draft to save (make one with roost mapping suggest or set)", integration)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Discard throws away an integration's draft.
+func (mp *Mappings) Discard(_ context.Context, integration string) (int, error) {
+	st, err := mp.h.openStore()
+	if err != nil {
+		return 0, err
+	}
+	d, err := st.Draft(integration)
+	if err != nil {
+		return 0, err
+	}
+	return len(d.Entries), st.DeleteDraft(integration)
+}
+
+// ---- CSV ----
+
+var mappingColumns = []string{"orgId", "orgName", "accountId", "accountName", "config", "setBy", "setAt"}
+
+// Export writes an integration's saved mapping as CSV.
+func (mp *Mappings) Export(ctx context.Context, integration string, w io.Writer) error {
+	st, err := mp.h.openStore()
+	if err != nil {
+		return err
+	}
+	list, err := st.Mappings(integration)
+	if err != nil {
+		return err
+	}
+	all, err := st.Organizations()
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, o := range all {
+		names[o.ID] = o.Name
+	}
+	cw := csv.NewWriter(w)
+	_ = cw.Write(mappingColumns)
+	for _, m := range list {
+		_ = cw.Write([]string{m.OrgID, names[m.OrgID], m.AccountID, m.AccountName, m.Config, m.SetBy, m.SetAt.Format(time.RFC3339)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// MappingImportReport says what a mapping import put in the draft.
+type MappingImportReport struct {
+	Drafted int        `json:"drafted"`
+	Errors  []RowError `json:"errors"`
+}
+
+// Import reads orgId (or orgName) and accountId (or accountName) columns
+// from CSV into the draft as hand-made mappings. Bad rows are reported by
+// line and left out; nothing is saved until Save.
+func (mp *Mappings) Import(_ context.Context, integration string, r io.Reader) (*MappingImportReport, error) {
+	st, err := mp.h.openStore()
+	if err != nil {
+		return nil, err
+	}
+	options, err := st.Options(integration, true)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &NoOptionsError{Integration: integration}
+	}
+	if err != nil {
+		return nil, err
+	}
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("read the CSV header: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	orgCol, acctCol := "orgId", "accountId"
+	if _, ok := col[orgCol]; !ok {
+		orgCol = "orgName"
+	}
+	if _, ok := col[acctCol]; !ok {
+		acctCol = "accountName"
+	}
+	if _, ok := col[orgCol]; !ok {
+		return nil, errors.New("the CSV needs an orgId or orgName column")
+	}
+	if _, ok := col[acctCol]; !ok {
+		return nil, errors.New("the CSV needs an accountId or accountName column")
+	}
+	draft, err := st.Draft(integration)
+	if err != nil {
+		return nil, err
+	}
+	rep := &MappingImportReport{Errors: []RowError{}}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				rep.Errors = append(rep.Errors, RowError{Line: pe.Line, Message: pe.Err.Error()})
+				continue
+			}
+			return nil, err
+		}
+		get := func(c string) string {
+			if i := col[c]; i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		org, err := findOrg(st, get(orgCol))
+		if err != nil {
+			rep.Errors = append(rep.Errors, RowError{Line: line, Message: err.Error()})
+			continue
+		}
+		acct, err := resolveAccount(options, get(acctCol))
+		if err != nil {
+			rep.Errors = append(rep.Errors, RowError{Line: line, Message: err.Error()})
+			continue
+		}
+		draft.Entries[org.ID] = DraftEntry{AccountID: acct.ID, AccountName: acct.Name, SetBy: SetByUser}
+		rep.Drafted++
+	}
+	if rep.Drafted > 0 {
+		draft.Integration, draft.Config, draft.UpdatedAt = integration, options.Config, time.Now().UTC()
+		if err := st.PutDraft(draft); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
 }

@@ -151,12 +151,13 @@ func TestIntegrationsLifecycleThroughTheCLI(t *testing.T) {
 		t.Fatalf("invoke status: %+v", r)
 	}
 
-	// A mapping, made through the library until `roost mapping` exists.
-	withHost(t, h, func(hh *host.Host) {
-		if _, err := hh.Mappings().Set(t.Context(), "hello", "org-acme", "1", "Acme Corporation", "user"); err != nil {
-			t.Fatal(err)
+	// A mapping, made by hand.
+	for _, args := range [][]string{{"orgs", "add", "Acme"}, {"mapping", "refresh", "hello"},
+		{"mapping", "set", "hello", "acme", "1"}, {"mapping", "save", "hello"}} {
+		if r := run("", args...); r.code != 0 {
+			t.Fatalf("%v: %+v", args, r)
 		}
-	})
+	}
 
 	// Uninstall answered "n" removes nothing.
 	r = run("n\n", "integrations", "uninstall", "hello")

@@ -20,6 +20,9 @@ type Organization struct {
 	Tags       []string          `json:"tags,omitempty"`
 	Attributes map[string]string `json:"attributes,omitempty"`
 	Disabled   bool              `json:"disabled,omitempty"`
+	// Own marks the user's own organization, the one that manages the
+	// others; it is not mapped to customer accounts.
+	Own bool `json:"own,omitempty"`
 	CreatedAt  time.Time         `json:"created_at"`
 	UpdatedAt  time.Time         `json:"updated_at"`
 }

@@ -1,0 +1,622 @@
+package host
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/roosthq/roost/host/internal/match"
+	"github.com/roosthq/roost/host/internal/store"
+)
+
+// Organization is one of the user's organizations: their own, or a
+// customer they manage.
+type Organization = store.Organization
+
+// Organizations manages the user's organizations. Get it from
+// Host.Organizations.
+type Organizations struct{ h *Host }
+
+// Organizations returns the host's organizations.
+func (h *Host) Organizations() *Organizations { return &Organizations{h: h} }
+
+// OrgInput describes an organization to add.
+type OrgInput struct {
+	Name string
+	// ID is the slug; empty derives one from the name.
+	ID         string
+	ParentID   string
+	Domains    []string
+	Tags       []string
+	Attributes map[string]string
+	Disabled   bool
+	// Own marks the user's own organization. There is at most one; new
+	// organizations are managed by it unless ParentID says otherwise.
+	Own bool
+}
+
+// NoOrganizationError says no organization has the id or name asked for.
+type NoOrganizationError struct{ Ref string }
+
+func (e *NoOrganizationError) Error() string {
+	return fmt.Sprintf("no organization %q (see roost orgs list)", e.Ref)
+}
+
+// Slug makes an organization id from a name: lower-case letters, digits
+// and single hyphens ("Müller & Söhne GmbH" → "muller-sohne-gmbh").
+func Slug(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, tok := range strings.Fields(strings.Join(slugWords(name), " ")) {
+		if tok == "and" && b.Len() > 0 {
+			continue
+		}
+		if dash {
+			b.WriteByte('-')
+		}
+		b.WriteString(tok)
+		dash = true
+	}
+	s := b.String()
+	if len(s) > 64 {
+		s = strings.TrimRight(s[:64], "-")
+	}
+	return s
+}
+
+func slugWords(name string) []string {
+	// Reuse the matcher's folding of accents and punctuation, keeping legal
+	// forms (they tell "Acme Ltd" from "Acme GmbH").
+	n := match.Normalize(name + " x")
+	words := append([]string(nil), n.Tokens...)
+	if len(words) > 0 && words[len(words)-1] == "x" {
+		words = words[:len(words)-1]
+	}
+	if n.Legal != "" {
+		words = append(words, strings.Fields(n.Legal)...)
+	}
+	return words
+}
+
+// validID checks an organization id given by the user.
+func validID(id string) error {
+	if id == "" {
+		return errors.New("the id is empty")
+	}
+	if len(id) > 64 {
+		return fmt.Errorf("id %q is longer than 64 characters", id)
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return fmt.Errorf("id %q: use lower-case letters, digits, '-', '_' and '.'", id)
+		}
+	}
+	return nil
+}
+
+func cleanList(in []string) []string {
+	var out []string
+	for _, s := range in {
+		for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' }) {
+			if p := strings.TrimSpace(part); p != "" && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func cleanDomains(in []string) ([]string, error) {
+	var out []string
+	for _, d := range cleanList(in) {
+		dom := match.Domain(d)
+		if dom == "" || strings.ContainsAny(dom, " /") || !strings.Contains(dom, ".") {
+			return nil, fmt.Errorf("domain %q is not a domain such as acme.com", d)
+		}
+		if !slices.Contains(out, dom) {
+			out = append(out, dom)
+		}
+	}
+	return out, nil
+}
+
+// Add creates an organization.
+func (o *Organizations) Add(_ context.Context, in OrgInput) (Organization, error) {
+	st, err := o.h.openStore()
+	if err != nil {
+		return Organization{}, err
+	}
+	all, err := st.Organizations()
+	if err != nil {
+		return Organization{}, err
+	}
+	org, err := buildOrg(in, newOrgSet(all))
+	if err != nil {
+		return Organization{}, err
+	}
+	if err := st.PutOrganizations([]Organization{org}, true); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return Organization{}, fmt.Errorf("organization %q already exists; choose another --id", org.ID)
+		}
+		return Organization{}, err
+	}
+	return org, nil
+}
+
+// orgSet is what buildOrg checks a new organization against.
+type orgSet struct {
+	taken map[string]bool
+	own   *Organization
+}
+
+func newOrgSet(all []Organization) *orgSet {
+	s := &orgSet{taken: make(map[string]bool, len(all))}
+	for i := range all {
+		s.add(all[i])
+	}
+	return s
+}
+
+func (s *orgSet) add(o Organization) {
+	s.taken[o.ID] = true
+	if o.Own {
+		s.own = &o
+	}
+}
+
+// buildOrg checks an input against the existing organizations.
+func buildOrg(in OrgInput, set *orgSet) (Organization, error) {
+	name := strings.TrimSpace(in.Name)
+	if name == "" {
+		return Organization{}, errors.New("an organization needs a name")
+	}
+	taken, own := set.taken, set.own
+	id := in.ID
+	if id == "" {
+		base := Slug(name)
+		if base == "" {
+			base = "org"
+		}
+		id = base
+		for n := 2; taken[id]; n++ {
+			id = base + "-" + strconv.Itoa(n)
+		}
+	} else if err := validID(id); err != nil {
+		return Organization{}, err
+	}
+	if in.Own && own != nil && own.ID != id {
+		return Organization{}, fmt.Errorf("%q is already your own organization; there is only one", own.ID)
+	}
+	parent := in.ParentID
+	if parent == "" && !in.Own && own != nil {
+		parent = own.ID
+	}
+	if parent != "" && !taken[parent] {
+		return Organization{}, &NoOrganizationError{Ref: parent}
+	}
+	if parent == id {
+		return Organization{}, errors.New("an organization cannot manage itself")
+	}
+	domains, err := cleanDomains(in.Domains)
+	if err != nil {
+		return Organization{}, err
+	}
+	attrs := map[string]string{}
+	for k, v := range in.Attributes {
+		k = strings.TrimSpace(k)
+		if k == "" {
+			return Organization{}, errors.New("an attribute needs a name")
+		}
+		attrs[k] = strings.TrimSpace(v)
+	}
+	now := time.Now().UTC()
+	return Organization{ID: id, Name: name, ParentID: parent, Domains: domains, Tags: cleanList(in.Tags),
+		Attributes: attrs, Disabled: in.Disabled, Own: in.Own, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+// List returns every organization, sorted by name.
+func (o *Organizations) List(_ context.Context) ([]Organization, error) {
+	st, err := o.h.openStore()
+	if err != nil {
+		return nil, err
+	}
+	all, err := st.Organizations()
+	sort.SliceStable(all, func(i, j int) bool { return strings.ToLower(all[i].Name) < strings.ToLower(all[j].Name) })
+	return all, err
+}
+
+// Get finds an organization by id, or else by exact name (ignoring case).
+func (o *Organizations) Get(_ context.Context, ref string) (Organization, error) {
+	st, err := o.h.openStore()
+	if err != nil {
+		return Organization{}, err
+	}
+	return findOrg(st, ref)
+}
+
+func findOrg(st *store.Store, ref string) (Organization, error) {
+	if org, err := st.Organization(ref); err == nil {
+		return org, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return Organization{}, err
+	}
+	all, err := st.Organizations()
+	if err != nil {
+		return Organization{}, err
+	}
+	var found []Organization
+	for _, org := range all {
+		if strings.EqualFold(org.Name, strings.TrimSpace(ref)) {
+			found = append(found, org)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return Organization{}, &NoOrganizationError{Ref: ref}
+	case 1:
+		return found[0], nil
+	}
+	ids := make([]string, len(found))
+	for i, f := range found {
+		ids[i] = f.ID
+	}
+	return Organization{}, fmt.Errorf("%d organizations are named %q; use an id: %s", len(found), ref, strings.Join(ids, ", "))
+}
+
+// OrgChange is an edit of an organization; nil fields stay as they are.
+type OrgChange struct {
+	Name       *string
+	ID         *string
+	ParentID   *string
+	Domains    *[]string
+	Tags       *[]string
+	Attributes map[string]*string // nil value deletes
+	Disabled   *bool
+}
+
+// Update edits an organization. Changing its id moves its mappings.
+func (o *Organizations) Update(_ context.Context, ref string, ch OrgChange) (Organization, error) {
+	st, err := o.h.openStore()
+	if err != nil {
+		return Organization{}, err
+	}
+	org, err := findOrg(st, ref)
+	if err != nil {
+		return Organization{}, err
+	}
+	from := org.ID
+	if ch.Name != nil {
+		if strings.TrimSpace(*ch.Name) == "" {
+			return Organization{}, errors.New("the new name is empty")
+		}
+		org.Name = strings.TrimSpace(*ch.Name)
+	}
+	if ch.ID != nil {
+		if err := validID(*ch.ID); err != nil {
+			return Organization{}, err
+		}
+		org.ID = *ch.ID
+	}
+	if ch.ParentID != nil {
+		if *ch.ParentID != "" {
+			if _, err := st.Organization(*ch.ParentID); err != nil {
+				return Organization{}, &NoOrganizationError{Ref: *ch.ParentID}
+			}
+			if *ch.ParentID == org.ID {
+				return Organization{}, errors.New("an organization cannot manage itself")
+			}
+		}
+		org.ParentID = *ch.ParentID
+	}
+	if ch.Domains != nil {
+		if org.Domains, err = cleanDomains(*ch.Domains); err != nil {
+			return Organization{}, err
+		}
+	}
+	if ch.Tags != nil {
+		org.Tags = cleanList(*ch.Tags)
+	}
+	for k, v := range ch.Attributes {
+		if org.Attributes == nil {
+			org.Attributes = map[string]string{}
+		}
+		if v == nil {
+			delete(org.Attributes, k)
+		} else {
+			org.Attributes[k] = *v
+		}
+	}
+	if ch.Disabled != nil {
+		org.Disabled = *ch.Disabled
+	}
+	org.UpdatedAt = time.Now().UTC()
+	if err := st.RenameOrganization(from, org); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return Organization{}, fmt.Errorf("organization %q already exists", org.ID)
+		}
+		return Organization{}, err
+	}
+	return org, nil
+}
+
+// Remove deletes an organization with its mappings. An organization that
+// manages others cannot be removed until they are moved or removed.
+func (o *Organizations) Remove(_ context.Context, ref string) (Organization, error) {
+	st, err := o.h.openStore()
+	if err != nil {
+		return Organization{}, err
+	}
+	org, err := findOrg(st, ref)
+	if err != nil {
+		return Organization{}, err
+	}
+	all, err := st.Organizations()
+	if err != nil {
+		return Organization{}, err
+	}
+	var kids []string
+	for _, c := range all {
+		if c.ParentID == org.ID {
+			kids = append(kids, c.ID)
+		}
+	}
+	if len(kids) > 0 {
+		return Organization{}, fmt.Errorf("%s manages %d organizations (%s); move or remove them first", org.ID, len(kids), strings.Join(kids[:min(5, len(kids))], ", "))
+	}
+	return org, st.DeleteOrganization(org.ID)
+}
+
+// CSV columns of organization import and export. Other columns are free
+// attributes.
+var orgColumns = []string{"organizationName", "orgSlug", "managingOrgId", "domain", "isEnabled", "tagNames"}
+
+// ImportOptions change how Import treats bad rows.
+type ImportOptions struct {
+	// Atomic imports nothing when any row is bad.
+	Atomic bool
+	// DryRun checks every row and imports nothing.
+	DryRun bool
+}
+
+// RowError is one bad row of an import, by its line in the file.
+type RowError struct {
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+// ImportReport says what an import did.
+type ImportReport struct {
+	Created  []string   `json:"created"`
+	Updated  []string   `json:"updated"`
+	Errors   []RowError `json:"errors"`
+	Imported bool       `json:"imported"`
+}
+
+// Import reads organizations from CSV with the columns organizationName
+// (required), orgSlug, managingOrgId, domain, isEnabled and tagNames; any
+// other column is an attribute. A row whose orgSlug exists updates that
+// organization. Every bad row is reported by line; the good rows are
+// written in one transaction, or none with opts.Atomic.
+func (o *Organizations) Import(_ context.Context, r io.Reader, opts ImportOptions) (*ImportReport, error) {
+	st, err := o.h.openStore()
+	if err != nil {
+		return nil, err
+	}
+	existing, err := st.Organizations()
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]Organization{}
+	for _, e := range existing {
+		byID[e.ID] = e
+	}
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("read the CSV header: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		if _, dup := col[h]; dup {
+			return nil, fmt.Errorf("the CSV header names column %q twice", h)
+		}
+		col[h] = i
+	}
+	if _, ok := col["organizationName"]; !ok {
+		return nil, fmt.Errorf("the CSV has no organizationName column (columns: %s; expected %s)", strings.Join(header, ", "), strings.Join(orgColumns, ", "))
+	}
+	known := map[string]bool{}
+	for _, c := range orgColumns {
+		known[c] = true
+	}
+	rep := &ImportReport{Created: []string{}, Updated: []string{}, Errors: []RowError{}}
+	set := newOrgSet(existing)
+	var rows []Organization
+	inFile := map[string]int{} // id → line
+	parentOf := map[int]string{}
+	lineOf := map[string]int{}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				rep.Errors = append(rep.Errors, RowError{Line: pe.Line, Message: pe.Err.Error()})
+				continue
+			}
+			return nil, err
+		}
+		get := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		bad := func(format string, args ...any) {
+			rep.Errors = append(rep.Errors, RowError{Line: line, Message: fmt.Sprintf(format, args...)})
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // a blank line
+		}
+		in := OrgInput{Name: cleanName(get("organizationName")), ID: get("orgSlug"), ParentID: get("managingOrgId"),
+			Domains: []string{get("domain")}, Tags: []string{get("tagNames")}, Attributes: map[string]string{}}
+		if in.Name == "" {
+			bad("organizationName is empty")
+			continue
+		}
+		if v := get("isEnabled"); v != "" {
+			on, ok := parseBool(v)
+			if !ok {
+				bad("isEnabled %q: want true or false", v)
+				continue
+			}
+			in.Disabled = !on
+		}
+		for name, i := range col {
+			if !known[name] && name != "" && i < len(rec) && strings.TrimSpace(rec[i]) != "" {
+				in.Attributes[name] = strings.TrimSpace(rec[i])
+			}
+		}
+		if in.ID != "" {
+			if err := validID(in.ID); err != nil {
+				bad("orgSlug: %v", err)
+				continue
+			}
+			if prev, dup := inFile[in.ID]; dup {
+				bad("orgSlug %q is also on line %d", in.ID, prev)
+				continue
+			}
+		}
+		parent := in.ParentID
+		in.ParentID = "" // checked once every row is read; "" means the user's own organization
+		if in.ID != "" {
+			delete(set.taken, in.ID) // an existing id is updated, not a clash
+		}
+		org, err := buildOrg(in, set)
+		if in.ID != "" && byID[in.ID].ID != "" {
+			set.taken[in.ID] = true
+		}
+		if err != nil {
+			bad("%v", err)
+			continue
+		}
+		if prev, ok := byID[org.ID]; ok {
+			org.CreatedAt = prev.CreatedAt
+			org.Own = prev.Own
+			if parent == "" {
+				org.ParentID = prev.ParentID
+			}
+		}
+		if parent != "" {
+			parentOf[len(rows)] = parent
+		}
+		set.add(org)
+		inFile[org.ID] = line
+		lineOf[org.ID] = line
+		rows = append(rows, org)
+	}
+	// Parents may be earlier or later in the file, or already stored.
+	good := rows[:0]
+	for i, org := range rows {
+		p, ok := parentOf[i]
+		if ok {
+			if _, stored := byID[p]; !stored {
+				if _, here := inFile[p]; !here {
+					rep.Errors = append(rep.Errors, RowError{Line: lineOf[org.ID], Message: fmt.Sprintf("managingOrgId %q is no organization in the file or in Roost", p)})
+					continue
+				}
+			}
+			if p == org.ID {
+				rep.Errors = append(rep.Errors, RowError{Line: lineOf[org.ID], Message: "an organization cannot manage itself"})
+				continue
+			}
+			org.ParentID = p
+		}
+		good = append(good, org)
+	}
+	sort.Slice(rep.Errors, func(i, j int) bool { return rep.Errors[i].Line < rep.Errors[j].Line })
+	for _, org := range good {
+		if _, ok := byID[org.ID]; ok {
+			rep.Updated = append(rep.Updated, org.ID)
+		} else {
+			rep.Created = append(rep.Created, org.ID)
+		}
+	}
+	if opts.DryRun || len(good) == 0 || (opts.Atomic && len(rep.Errors) > 0) {
+		return rep, nil
+	}
+	if err := st.PutOrganizations(good, false); err != nil {
+		return nil, fmt.Errorf("import: nothing was imported: %w", err)
+	}
+	rep.Imported = true
+	return rep, nil
+}
+
+// cleanName drops control characters and collapses spaces.
+func cleanName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func parseBool(s string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "yes", "y", "1", "enabled":
+		return true, true
+	case "false", "no", "n", "0", "disabled":
+		return false, true
+	}
+	return false, false
+}
+
+// Export writes every organization as CSV in the columns Import reads,
+// with one more column per attribute name.
+func (o *Organizations) Export(ctx context.Context, w io.Writer) error {
+	all, err := o.List(ctx)
+	if err != nil {
+		return err
+	}
+	attrSet := map[string]bool{}
+	for _, org := range all {
+		for k := range org.Attributes {
+			attrSet[k] = true
+		}
+	}
+	attrs := make([]string, 0, len(attrSet))
+	for k := range attrSet {
+		attrs = append(attrs, k)
+	}
+	sort.Strings(attrs)
+	cw := csv.NewWriter(w)
+	if err := cw.Write(append(append([]string(nil), orgColumns...), attrs...)); err != nil {
+		return err
+	}
+	for _, org := range all {
+		row := []string{org.Name, org.ID, org.ParentID, strings.Join(org.Domains, ";"), strconv.FormatBool(!org.Disabled), strings.Join(org.Tags, ";")}
+		for _, a := range attrs {
+			row = append(row, org.Attributes[a])
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
