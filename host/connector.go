@@ -2,6 +2,8 @@ package host
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -138,7 +140,17 @@ func (c *Connector) tokenSource(auth *abi.Auth, full map[string]any, policy http
 	id, _ := full[auth.ClientID].(string)
 	secret, _ := full[auth.Secret].(string)
 	policy.Auth, policy.Reauth = nil, nil
-	return &oauth.ClientCredentials{
+	sum := sha256.Sum256([]byte(c.Manifest().Name + "\x00" + tokenURL + "\x00" + id + "\x00" + secret + "\x00" + strings.Join(auth.Scopes, " ")))
+	key := hex.EncodeToString(sum[:])
+	c.host.mu.Lock()
+	defer c.host.mu.Unlock()
+	if src, ok := c.host.tokens[key]; ok {
+		return src, nil
+	}
+	if c.host.tokens == nil {
+		c.host.tokens = map[string]*oauth.ClientCredentials{}
+	}
+	src := &oauth.ClientCredentials{
 		TokenURL: tokenURL, ClientID: id, Secret: secret, Scopes: auth.Scopes,
 		Post: func(ctx context.Context, u string, form url.Values) (int, []byte, error) {
 			req := &abi.HTTPRequest{Method: "POST", URL: u, Header: map[string][]string{
@@ -149,7 +161,9 @@ func (c *Connector) tokenSource(auth *abi.Auth, full map[string]any, policy http
 			}
 			return resp.Status, body, nil
 		},
-	}, nil
+	}
+	c.host.tokens[key] = src
+	return src, nil
 }
 
 // ClientOptions change how one configuration reaches the network.

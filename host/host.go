@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/roosthq/roost/host/internal/oauth"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -73,6 +74,9 @@ type Host struct {
 	mu         sync.Mutex
 	connectors map[*Connector]struct{}
 	closed     bool
+	// tokens are OAuth2 token sources shared by every client of the same
+	// credentials, so a token outlives one client.
+	tokens map[string]*oauth.ClientCredentials
 
 	home homeState // the store and what hangs off it, opened on first use
 }

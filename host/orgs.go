@@ -504,6 +504,7 @@ func (o *Organizations) Import(_ context.Context, r io.Reader, opts ImportOption
 		in.ParentID = "" // checked once every row is read; "" means the user's own organization
 		if in.ID != "" {
 			delete(set.taken, in.ID) // an existing id is updated, not a clash
+			in.Own = byID[in.ID].Own
 		}
 		org, err := buildOrg(in, set)
 		if in.ID != "" && byID[in.ID].ID != "" {

@@ -207,8 +207,8 @@ func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
 	all := s.clients
 	repeat := s.repeatPages
 	s.mu.Unlock()
-	var match []Client
 	search := strings.ToLower(q.Get("search"))
+	match := make([]Client, 0, len(all))
 	for _, c := range all {
 		if c.Inactive && !truthy(q.Get("includeinactive")) {
 			continue
