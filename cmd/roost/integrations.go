@@ -547,12 +547,8 @@ unless --purge. Refused while unpacked crates need it, unless --force.`,
 				return err
 			}
 			w := c.App.Writer
-			if !c.Bool("yes") {
-				fmt.Fprintf(c.App.ErrWriter, "Delete %s? [y/N] ", name)
-				line, _ := bufio.NewReader(c.App.Reader).ReadString('\n')
-				if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-					return printf(w, "not deleted: %s stays installed\n", name)
-				}
+			if !c.Bool("yes") && !confirm(c, fmt.Sprintf("Delete %s?", name)) {
+				return printf(w, "not deleted: %s stays installed\n", name)
 			}
 			res, err := in.Uninstall(c.Context, name, host.UninstallOptions{Force: c.Bool("force"), Purge: c.Bool("purge")})
 			if err != nil {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -22,4 +24,13 @@ func writeJSON(w io.Writer, v any) error {
 func printf(w io.Writer, format string, args ...any) error {
 	_, err := fmt.Fprintf(w, format, args...)
 	return err
+}
+
+// confirm asks a yes/no question on stderr and reads the answer from
+// stdin; only "y" or "yes" is yes.
+func confirm(c *cli.Context, question string) bool {
+	fmt.Fprintf(c.App.ErrWriter, "%s [y/N] ", question)
+	line, _ := bufio.NewReader(c.App.Reader).ReadString('\n')
+	a := strings.ToLower(strings.TrimSpace(line))
+	return a == "y" || a == "yes"
 }
