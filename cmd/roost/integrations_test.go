@@ -75,10 +75,14 @@ func TestIntegrationsLifecycleThroughTheCLI(t *testing.T) {
 		}
 	}
 
-	// The catalogue offers hello; nothing is installed.
+	// The catalogue offers hello beside the bundled connectors; nothing is installed.
 	var l host.Listing
 	jsonOf(run("", "integrations", "list", "--json"), &l)
-	if len(l.Installed) != 0 || len(l.Available) != 1 || l.Available[0].Name != "hello" {
+	var names []string
+	for _, a := range l.Available {
+		names = append(names, a.Name)
+	}
+	if len(l.Installed) != 0 || strings.Join(names, ",") != "connectwise,halopsa,hello" || l.Available[0].Source != "bundled" {
 		t.Fatalf("fresh list: %+v", l)
 	}
 	// Install from the path.

@@ -238,7 +238,6 @@ func (ix *Index) candidates(org *Party, sc *scratch) []int32 {
 	return uniq
 }
 
-
 // tokenCandidates appends the accounts that share at least half of the
 // organization's words (by Dice), the best few, counting only words that
 // are not too common.

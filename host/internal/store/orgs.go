@@ -22,9 +22,9 @@ type Organization struct {
 	Disabled   bool              `json:"disabled,omitempty"`
 	// Own marks the user's own organization, the one that manages the
 	// others; it is not mapped to customer accounts.
-	Own bool `json:"own,omitempty"`
-	CreatedAt  time.Time         `json:"created_at"`
-	UpdatedAt  time.Time         `json:"updated_at"`
+	Own       bool      `json:"own,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // ErrExists is returned when creating something that already exists.
