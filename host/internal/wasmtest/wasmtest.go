@@ -124,3 +124,25 @@ func vec(n int, body []byte) []byte { return append(uleb(n), body...) }
 func section(id byte, body []byte) []byte {
 	return append(append([]byte{id}, uleb(len(body))...), body...)
 }
+
+// Answering is Connector whose every call answers the JSON value answer,
+// so a test can tell which build served a call.
+func Answering(manifest, answer string) []byte {
+	out := func(off, n int) []byte {
+		b := []byte{0x41}
+		b = append(b, sleb(off)...)
+		b = append(b, 0x41)
+		b = append(b, sleb(n)...)
+		return append(b, 0x10, 0x00, 0x1a) // call output; drop
+	}
+	describe := append(out(0, len(manifest)), 0x41, 0x00, 0x0b)
+	handle := append(out(len(manifest), len(answer)), 0x41, 0x00, 0x0b)
+	data := manifest + answer
+	pages := byte(len(data)/65536 + 1)
+	return ModuleWithData(pages, []byte(data),
+		Func{Params: []byte{I32, I32}, Results: []byte{I32}, Import: [2]string{"roost_v1", "output"}},
+		Func{Body: End, Export: "roost_abi_v1"},
+		Func{Results: []byte{I32}, Body: describe, Export: "roost_describe"},
+		Func{Params: []byte{I32, I32, I32}, Results: []byte{I32}, Body: handle, Export: "roost_handle"},
+	)
+}
