@@ -29,6 +29,7 @@ bench:
     go test ./host -run '^$' -bench 'IntegrationsListProcess' -benchtime 20x -count 3
     go test ./host/internal/match -run '^$' -bench 'Suggest10k|Suggest50k' -benchtime 3x -benchmem
     go test ./host -run '^$' -bench 'Refresh50k' -benchtime 3x
+    go test ./host -run '^$' -bench 'ReloadLatency' -benchtime 5x
 
 # Rebuild the bundled connectors in plugins/dist from their sources.
 bundle:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -337,16 +338,31 @@ func (h *Host) installedConnector(ctx context.Context, rec store.Integration) (*
 	if err != nil {
 		return nil, err
 	}
+	var linked []byte
+	if rec.Link != "" {
+		// A linked integration runs the file as it is now.
+		if linked, err = os.ReadFile(rec.Link); err != nil {
+			return nil, fmt.Errorf("integration %s is linked to %s: %w (build it, or install it again without --link)", rec.Name, rec.Link, err)
+		}
+		if sha := digest(linked); sha != rec.SHA256 {
+			if err := h.refreshLink(ctx, st, rec, linked, sha); err != nil {
+				return nil, err
+			}
+			rec.SHA256 = sha
+		}
+	}
 	key := rec.Name + "@" + rec.SHA256
 	h.home.mu.Lock()
 	defer h.home.mu.Unlock()
 	if c, ok := h.home.loaded[key]; ok {
 		return c, nil
 	}
-	path := h.modulePath(rec.SHA256)
-	wasm, err := readFileSHA(path, rec.SHA256)
-	if err != nil {
-		return nil, fmt.Errorf("integration %s: %w (reinstall it)", rec.Name, err)
+	wasm := linked
+	if wasm == nil {
+		path := h.modulePath(rec.SHA256)
+		if wasm, err = readFileSHA(path, rec.SHA256); err != nil {
+			return nil, fmt.Errorf("integration %s: %w (reinstall it)", rec.Name, err)
+		}
 	}
 	c, err := h.Load(ctx, rec.Name, wasm, LoadOptions{KV: st.KV(rec.Name)})
 	if err != nil {
@@ -357,6 +373,25 @@ func (h *Host) installedConnector(ctx context.Context, rec store.Integration) (*
 	}
 	h.home.loaded[key] = c
 	return c, nil
+}
+
+// refreshLink records a linked integration's new build (its digest and
+// manifest) once it loads; a build that does not load is an error and
+// changes nothing.
+func (h *Host) refreshLink(ctx context.Context, st *store.Store, rec store.Integration, wasm []byte, sha string) error {
+	conn, err := h.Load(ctx, rec.Link, wasm)
+	if err != nil {
+		return fmt.Errorf("integration %s is linked to %s, whose new build does not load: %w", rec.Name, rec.Link, err)
+	}
+	defer conn.Close(ctx)
+	m := conn.Manifest()
+	if m.Name != rec.Name {
+		return fmt.Errorf("integration %s is linked to %s, which now builds connector %q", rec.Name, rec.Link, m.Name)
+	}
+	rec.SHA256, rec.Size, rec.Version, rec.Manifest = sha, int64(len(wasm)), m.Version, conn.ManifestJSON()
+	rec.Description, rec.Tags, rec.UpdatedAt = m.Description, m.Tags, time.Now().UTC()
+	h.dropLoaded(ctx, rec.Name)
+	return st.PutIntegration(rec)
 }
 
 // dropLoaded closes the loaded connectors of an integration.

@@ -311,13 +311,33 @@ func (c *Changes) Empty() bool {
 // installed integration upgrades it in place, keeping its configurations
 // and mapping.
 func (in *Integrations) Install(ctx context.Context, ref string) (*InstallResult, error) {
+	return in.install(ctx, ref, false)
+}
+
+// InstallLink installs the connector file at path as a link: nothing is
+// copied, and the integration loads the file as it is whenever it changes,
+// so an author's newest build is what the integration runs. Configurations
+// and mappings work as for any integration.
+func (in *Integrations) InstallLink(ctx context.Context, path string) (*InstallResult, error) {
+	return in.install(ctx, path, true)
+}
+
+func (in *Integrations) install(ctx context.Context, ref string, link bool) (*InstallResult, error) {
 	h := in.h
 	st, err := h.openStore()
 	if err != nil {
 		return nil, err
 	}
-	wasm, source, err := in.resolve(ctx, st, ref)
-	if err != nil {
+	var wasm []byte
+	var source string
+	if link {
+		if source, err = filepath.Abs(ref); err == nil {
+			wasm, err = os.ReadFile(source)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("link %s: %w", ref, err)
+		}
+	} else if wasm, source, err = in.resolve(ctx, st, ref); err != nil {
 		return nil, err
 	}
 	conn, err := h.Load(ctx, source, wasm)
@@ -327,8 +347,10 @@ func (in *Integrations) Install(ctx context.Context, ref string) (*InstallResult
 	defer conn.Close(ctx)
 	m := conn.Manifest()
 	sha := digest(wasm)
-	if err := h.writeModule(sha, wasm); err != nil {
-		return nil, err
+	if !link {
+		if err := h.writeModule(sha, wasm); err != nil {
+			return nil, err
+		}
 	}
 	// Cache the manifest by digest too, so a catalogue listing of the same
 	// bytes needs no describe.
@@ -339,6 +361,9 @@ func (in *Integrations) Install(ctx context.Context, ref string) (*InstallResult
 	rec := store.Integration{Name: m.Name, Version: m.Version, Category: string(m.Category), Description: m.Description,
 		Tags: m.Tags, SHA256: sha, Size: int64(len(wasm)), Source: source, Manifest: conn.ManifestJSON(),
 		InstalledAt: now, UpdatedAt: now}
+	if link {
+		rec.Link = source
+	}
 	res := &InstallResult{Action: "installed"}
 	old, err := st.Integration(m.Name)
 	switch {
@@ -346,7 +371,7 @@ func (in *Integrations) Install(ctx context.Context, ref string) (*InstallResult
 		res.FromVersion = old.Version
 		res.Changes = diffManifests(old.Manifest, m)
 		switch c := compareVersions(m.Version, old.Version); {
-		case old.SHA256 == sha:
+		case old.SHA256 == sha && old.Link == rec.Link:
 			res.Action = "unchanged"
 		case c > 0:
 			res.Action = "upgraded"

@@ -168,3 +168,51 @@ func TestBrokenBuildsNeverReplaceTheWorkingOne(t *testing.T) {
 		t.Fatalf("dev reload with a new host: %+v %v", res, err)
 	}
 }
+
+func TestLinkedIntegrationRunsTheNewestBuild(t *testing.T) {
+	ctx := context.Background()
+	h := openHome(t, newHome(t))
+	path := filepath.Join(t.TempDir(), "c.wasm")
+	writeAtomically(t, path, build(1))
+	res, err := h.Integrations().InstallLink(ctx, path)
+	if err != nil || res.Integration.Link != path {
+		t.Fatalf("link: %+v %v", res, err)
+	}
+	call := func() string {
+		cl, err := h.Integrations().Client(ctx, "reloaded", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := cl.Invoke(ctx, "which", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	if got := call(); got != `"v1"` {
+		t.Fatalf("first build: %s", got)
+	}
+	writeAtomically(t, path, build(2))
+	if got := call(); got != `"v2"` {
+		t.Fatalf("after a new build: %s", got)
+	}
+	if d, _ := h.Integrations().Show(ctx, "reloaded"); d == nil {
+		t.Fatal("show")
+	}
+	// A broken build is an error that names the link; the next good one runs.
+	writeAtomically(t, path, []byte("junk"))
+	if _, err := h.Integrations().Client(ctx, "reloaded", ""); err == nil {
+		t.Fatal("a broken linked build loaded")
+	}
+	writeAtomically(t, path, build(3))
+	if got := call(); got != `"v3"` {
+		t.Fatalf("after a fixed build: %s", got)
+	}
+	// Nothing was copied into the home's modules.
+	if _, err := h.Integrations().Uninstall(ctx, "reloaded", host.UninstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("uninstall touched the linked file: %v", err)
+	}
+}

@@ -18,6 +18,9 @@ import (
 // Options are the process's surroundings, so tests can run the CLI in
 // memory.
 type Options struct {
+	// Context, if set, is the commands' context; cancelling it stops
+	// long-running commands such as roost dev.
+	Context        context.Context
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
@@ -81,6 +84,7 @@ save) and run integrations from there.`,
 			mappingCommand(),
 			requestsCommand(),
 			invokeCommand(),
+			devCommand(),
 			demoCommand(),
 		},
 		ExitErrHandler:  func(*cli.Context, error) {}, // Run reports errors itself
@@ -110,7 +114,11 @@ func Run(args []string, o Options) int {
 		fmt.Fprintf(o.Stderr, "roost: unknown command %q; see roost --help\n", name)
 		return exitUsage
 	}
-	err := app.Run(interspersed(app, args))
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	err := app.RunContext(ctx, interspersed(app, args))
 	if err == nil {
 		return exitOK
 	}

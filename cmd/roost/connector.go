@@ -29,6 +29,8 @@ installed and no action runs.`,
 				Flags:  []cli.Flag{jsonFlag()},
 				Action: inspect,
 			},
+			connectorNewCommand(),
+			connectorBuildCommand(),
 		},
 	}
 }

@@ -160,8 +160,12 @@ func integrationsInstallCommand() *cli.Command {
 		Description: `The module is verified (ABI, manifest) and copied into the Roost home under
 its sha256, so later edits of the file change nothing installed. Installing
 a connector that is already installed upgrades it in place and says what
-changed; its configurations and organization mapping stay.`,
-		Flags: []cli.Flag{jsonFlag()},
+changed; its configurations and organization mapping stay.
+
+With --link, nothing is copied: the integration runs the file at PATH as it
+is, picking up each new build (for a connector under development; see
+roost dev). Installing again without --link makes it an ordinary install.`,
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "link", Usage: "run the file in place, following each new build (development)"}, jsonFlag()},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageErrorf("install: want one NAME or PATH.wasm; got %d arguments", c.NArg())
@@ -173,7 +177,12 @@ changed; its configurations and organization mapping stay.`,
 			defer closeHost(h)
 			w := c.App.Writer
 			stop := progress(c, "verifying "+c.Args().First())
-			res, err := h.Integrations().Install(c.Context, c.Args().First())
+			var res *host.InstallResult
+			if c.Bool("link") {
+				res, err = h.Integrations().InstallLink(c.Context, c.Args().First())
+			} else {
+				res, err = h.Integrations().Install(c.Context, c.Args().First())
+			}
 			stop()
 			if err != nil {
 				return err
@@ -184,7 +193,11 @@ changed; its configurations and organization mapping stay.`,
 			in := res.Integration
 			switch res.Action {
 			case "installed":
-				printf(w, "installed %s %s (%s) from %s\n", in.Name, in.Version, in.Category, in.Source)
+				if in.Link != "" {
+					printf(w, "installed %s %s (%s) linked to %s: each new build of it runs\n", in.Name, in.Version, in.Category, in.Link)
+				} else {
+					printf(w, "installed %s %s (%s) from %s\n", in.Name, in.Version, in.Category, in.Source)
+				}
 			case "unchanged":
 				printf(w, "%s %s is already installed from these exact bytes; nothing changed\n", in.Name, in.Version)
 			default:

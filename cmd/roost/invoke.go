@@ -74,6 +74,19 @@ func invoke(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if installed && !c.IsSet("use") {
+		// A roost dev session of this connector answers first.
+		ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+		defer cancel()
+		start := time.Now()
+		out, callErr, ok, err := devInvoke(ctx, c.String("home"), path, action, input)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return report(c, path, action, out, callErr, time.Since(start))
+		}
+	}
 	h, err := openHost(c, host.Config{
 		Limits: host.Limits{CallTimeout: c.Duration("timeout")},
 		HTTP:   host.HTTPConfig{AllowPrivateNetworks: c.Bool("allow-private-networks")},
@@ -101,10 +114,13 @@ func invoke(c *cli.Context) error {
 	defer cancel()
 	start := time.Now()
 	out, callErr := cl.Invoke(ctx, action, input)
-	elapsed := time.Since(start)
+	return report(c, conn.Manifest().Name, action, out, callErr, time.Since(start))
+}
 
+// report prints a call's result, or its error, as text or a JSON envelope.
+func report(c *cli.Context, connector, action string, out json.RawMessage, callErr error, elapsed time.Duration) error {
 	if c.Bool("json") {
-		env := envelope{OK: callErr == nil, Connector: conn.Manifest().Name, Action: action, DurationMS: float64(elapsed.Microseconds()) / 1000}
+		env := envelope{OK: callErr == nil, Connector: connector, Action: action, DurationMS: float64(elapsed.Microseconds()) / 1000}
 		if callErr == nil {
 			env.Result = out
 		} else {

@@ -22,6 +22,10 @@ type Integration struct {
 	Size   int64  `json:"size"`
 	// Source is where it was installed from: "bundled" or a file path.
 	Source string `json:"source"`
+	// Link, if set, is the absolute path of a build under development that
+	// the integration loads instead of a copied module, fresh whenever the
+	// file changes (roost integrations install --link).
+	Link string `json:"link,omitempty"`
 	// Manifest is the manifest as the connector described itself at install.
 	Manifest json.RawMessage `json:"manifest"`
 	// DefaultConfig names the configuration used when none is named.
