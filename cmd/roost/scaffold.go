@@ -205,7 +205,6 @@ type scaffoldData struct {
 	Name, Ident, Module, SDK, GoVersion string
 }
 
-
 var goModTmpl = template.Must(template.New("go.mod").Parse(`module {{.Module}}
 
 go {{.GoVersion}}
