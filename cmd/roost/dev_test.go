@@ -100,3 +100,52 @@ func waitFor(t *testing.T, b *syncBuffer, want string, limit time.Duration) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestCScaffoldDev scaffolds a C connector, builds it with its build.sh,
+// serves the .wasm with roost dev, and reloads it after a rebuild. Without
+// a C toolchain it skips, except under CI, where the toolchain is installed.
+func TestCScaffoldDev(t *testing.T) {
+	if os.Getenv("CI") != "" {
+		if out, err := exec.Command("../../examples/hello-c/build.sh", "--install", filepath.Join(t.TempDir(), "x.wasm")).CombinedOutput(); err != nil {
+			t.Fatalf("install the C toolchain: %v\n%s", err, out)
+		}
+	} else if err := exec.Command("clang", "--version").Run(); err != nil {
+		t.Skip("no clang: install clang, lld and wasi-libc (examples/hello-c/build.sh --install as root) to run this test")
+	}
+	dir := filepath.Join(t.TempDir(), "cc")
+	home := newHome(t)
+	run := func(args ...string) result { return roostAt(t, home, nil, "", args...) }
+	if r := run("connector", "new", "cc", "--lang", "c", "--dir", dir); r.code != 0 {
+		t.Fatalf("new: %+v", r)
+	}
+	r := run("connector", "build", dir)
+	if r.code == 3 || (r.code != 0 && strings.Contains(r.stderr, "wasm32-wasi")) {
+		t.Skipf("clang cannot target wasm32-wasi here: %s", r.stderr)
+	}
+	if r.code != 0 || !strings.Contains(r.stdout, "cc 0.1.0, 1 actions") {
+		t.Fatalf("build: %+v", r)
+	}
+	wasm := filepath.Join(dir, "cc.wasm")
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- Run([]string{"roost", "--home", home, "dev", wasm},
+			Options{Context: ctx, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+	}()
+	defer func() { cancel(); <-done }()
+	waitFor(t, &out, "serving cc 0.1.0", time.Minute)
+	if r := run("invoke", "cc", "hello", "--input", `{"name":"Ada"}`); !strings.Contains(r.stdout, "Hello, Ada!") {
+		t.Fatalf("invoke: %+v", r)
+	}
+	src := filepath.Join(dir, "cc.c")
+	b, _ := os.ReadFile(src)
+	os.WriteFile(src, bytes.Replace(b, []byte(`Hello, `), []byte(`Hej, `), 1), 0o644)
+	if r := run("connector", "build", dir); r.code != 0 {
+		t.Fatalf("rebuild: %+v", r)
+	}
+	waitFor(t, &out, "reloaded (build 2)", time.Minute)
+	if r := run("invoke", "cc", "hello", "--input", `{"name":"Ada"}`); !strings.Contains(r.stdout, "Hej, Ada!") {
+		t.Fatalf("after the reload: %+v", r)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/roosthq/roost/host"
+	csdk "github.com/roosthq/roost/sdk/c"
 )
 
 const roostModule = "github.com/roosthq/roost"
@@ -35,12 +36,18 @@ test passes as written:
 
 Inside a checkout of Roost the connector joins the Roost module. Elsewhere it
 gets its own go.mod, which needs the SDK's source: --sdk PATH names a Roost
-checkout (a "replace" directive points there).`,
+checkout (a "replace" directive points there).
+
+With --lang c it writes NAME.c (the manifest, a "hello" action and the
+organizations capability), Roost's C SDK (roost.h, roost.c) and build.sh,
+which builds NAME.wasm with clang and wasi-libc:
+
+  roost connector new acme --lang c && cd acme && ./build.sh && roost dev acme.wasm`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", Usage: "where to write it (default ./NAME)"},
 			&cli.StringFlag{Name: "sdk", Usage: "a Roost checkout, for a connector outside one"},
 			&cli.StringFlag{Name: "module", Usage: "the Go module path of a connector outside Roost (default example.com/NAME)"},
-			&cli.StringFlag{Name: "lang", Value: "go", Usage: "the connector's language: go"},
+			&cli.StringFlag{Name: "lang", Value: "go", Usage: "the connector's language: go or c"},
 		},
 		Action: connectorNew,
 	}
@@ -49,10 +56,12 @@ checkout (a "replace" directive points there).`,
 func connectorBuildCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "build",
-		Usage:     "build a Go connector to .wasm",
+		Usage:     "build a connector to .wasm",
 		ArgsUsage: "[DIR]",
-		Description: `Runs GOOS=wasip1 GOARCH=wasm go build -trimpath -buildmode=c-shared in DIR
-(default .) and checks the result loads as Roost would serve it.`,
+		Description: `For a Go connector (DIR has main.go) runs
+GOOS=wasip1 GOARCH=wasm go build -trimpath -buildmode=c-shared in DIR (default
+.); for a C connector made by roost connector new --lang c, runs its
+build.sh. Then checks the result loads as Roost would serve it.`,
 		Flags: []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the .wasm file (default DIR/NAME.wasm)"},
 			&cli.BoolFlag{Name: "no-check", Usage: "do not load the module after building"}},
 		Action: func(c *cli.Context) error {
@@ -63,18 +72,30 @@ func connectorBuildCommand() *cli.Command {
 			if dir == "" {
 				dir = "."
 			}
-			if _, err := os.Stat(filepath.Join(dir, "main.go")); err != nil {
-				return usageErrorf("%s has no main.go: roost connector build builds Go connectors (build others with their own tools)", dir)
-			}
 			out := c.String("output")
 			if out == "" {
 				abs, _ := filepath.Abs(dir)
 				out = filepath.Join(dir, filepath.Base(abs)+".wasm")
 			}
 			start := time.Now()
-			msg, err := host.BuildGoConnector(c.Context, dir, out)
-			if err != nil {
-				return fmt.Errorf("%w\n%s", err, msg)
+			switch {
+			case fileExists(filepath.Join(dir, "main.go")):
+				msg, err := host.BuildGoConnector(c.Context, dir, out)
+				if err != nil {
+					return fmt.Errorf("%w\n%s", err, msg)
+				}
+			case fileExists(filepath.Join(dir, "build.sh")):
+				abs, err := filepath.Abs(out)
+				if err != nil {
+					return err
+				}
+				cmd := exec.CommandContext(c.Context, "./build.sh", abs)
+				cmd.Dir = dir
+				if msg, err := cmd.CombinedOutput(); err != nil {
+					return fmt.Errorf("%s/build.sh failed: %w\n%s", dir, err, strings.TrimSpace(string(msg)))
+				}
+			default:
+				return usageErrorf("%s has neither main.go (a Go connector) nor build.sh (a C connector from roost connector new --lang c)", dir)
 			}
 			built := time.Since(start)
 			if c.Bool("no-check") {
@@ -106,8 +127,9 @@ func connectorNew(c *cli.Context) error {
 	if !connectorName.MatchString(name) {
 		return usageErrorf("connector name %q: use lower-case letters, digits, '-' and '_', starting with a letter", name)
 	}
-	if c.String("lang") != "go" {
-		return usageErrorf("--lang %q: the scaffold is written in go (for other languages start from examples/hello-c and docs/abi.md)", c.String("lang"))
+	lang := c.String("lang")
+	if lang != "go" && lang != "c" {
+		return usageErrorf("--lang %q: want go or c (for other languages start from docs/abi.md)", lang)
 	}
 	dir := c.String("dir")
 	if dir == "" {
@@ -119,6 +141,9 @@ func connectorNew(c *cli.Context) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
+	}
+	if lang == "c" {
+		return newCConnector(c, name, dir, abs)
 	}
 	inRoost := insideRoost(abs)
 	sdk := c.String("sdk")
@@ -430,3 +455,162 @@ Change the manifest in main.go (name, description, configuration, hosts,
 actions) and the customer page type to what your tool sends. Roost's
 docs/connector-guide.md and docs/abi.md explain the rest.
 `))
+
+// newCConnector writes a C connector with Roost's C SDK beside it.
+func newCConnector(c *cli.Context, name, dir, abs string) error {
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return err
+	}
+	data := scaffoldData{Name: name, Ident: ident(name)}
+	for file, t := range map[string]*template.Template{name + ".c": cTmpl, "build.sh": buildShTmpl, "README.md": cReadmeTmpl} {
+		var b bytes.Buffer
+		if err := t.Execute(&b, data); err != nil {
+			return err
+		}
+		mode := os.FileMode(0o644)
+		if file == "build.sh" {
+			mode = 0o755
+		}
+		if err := os.WriteFile(filepath.Join(abs, file), b.Bytes(), mode); err != nil {
+			return err
+		}
+	}
+	for _, f := range []string{"roost.h", "roost.c"} {
+		b, err := csdk.Files.ReadFile("roost/" + f)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(abs, f), b, 0o644); err != nil {
+			return err
+		}
+	}
+	w := c.App.Writer
+	printf(w, "wrote the %s connector (C) in %s\n", name, dir)
+	return printf(w, "next:\n  cd %s\n  ./build.sh              # %s.wasm (needs clang and wasi-libc; ./build.sh --install as root on Debian)\n  roost dev %s.wasm       # serve it, reloading whenever you rebuild\n", dir, name, name)
+}
+
+var cTmpl = template.Must(template.New("c").Parse(`/*
+ * {{.Name}}: a Roost connector in C. roost.h (Roost's C SDK) declares the
+ * ABI (docs/abi.md in Roost) and the helpers used here. Build with
+ * ./build.sh.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "roost.h"
+
+static const char MANIFEST[] =
+    "{\"abi\":\"1.0\",\"name\":\"{{.Name}}\",\"version\":\"0.1.0\",\"category\":\"Other\","
+    "\"description\":\"{{.Ident}}: say what the tool is and what this connector does with it.\","
+    "\"config\":["
+    "{\"name\":\"base_url\",\"type\":\"url\",\"description\":\"The tool's API address.\"},"
+    "{\"name\":\"api_key\",\"type\":\"string\",\"secret\":true,\"description\":\"Sent as X-Api-Key by the host.\"}],"
+    "\"auth\":{\"type\":\"header\",\"name\":\"X-Api-Key\",\"secret\":\"api_key\"},"
+    "\"hosts\":[\"{config.base_url}\"],"
+    "\"capabilities\":[\"organizations\"],"
+    "\"actions\":["
+    "{\"name\":\"hello\",\"description\":\"Greets someone; a first action to change.\","
+    "\"input\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}},\"required\":[\"name\"]},"
+    "\"output\":{\"type\":\"object\",\"properties\":{\"greeting\":{\"type\":\"string\"}}}}]}";
+
+static uint32_t hello(const char *input) {
+    const char *name;
+    size_t len;
+    if (!json_string(input, "name", &name, &len) || len == 0) return fail("invalid_input", "name is required");
+    buf b = {0};
+    puts_(&b, "{\"greeting\":\"Hello, ");
+    put(&b, name, len);
+    puts_(&b, "!\"}");
+    return reply(&b);
+}
+
+/* organizations lists the tool's customers one page at a time; the cursor
+ * is the index of the next one. Replace the fixed list with calls to the
+ * tool (roost_http_request; see examples/hello-c in Roost). */
+static const char *CUSTOMERS[] = {"Acme Corporation", "Globex LLC", "Initech GmbH"};
+#define NCUSTOMERS ((long)(sizeof CUSTOMERS / sizeof CUSTOMERS[0]))
+
+static uint32_t organizations(const char *input) {
+    long size = json_int(input, "size", 100), start = 0;
+    const char *cursor;
+    size_t cursor_len;
+    if (size <= 0) size = 100;
+    if (json_string(input, "cursor", &cursor, &cursor_len) && cursor_len > 0) start = strtol(cursor, NULL, 10);
+    if (start < 0 || start > NCUSTOMERS) return fail("invalid_input", "bad cursor");
+    long stop = start + size < NCUSTOMERS ? start + size : NCUSTOMERS;
+    buf b = {0};
+    puts_(&b, "{\"accounts\":[");
+    for (long i = start; i < stop; i++) {
+        if (i > start) puts_(&b, ",");
+        puts_(&b, "{\"id\":\"");
+        putint(&b, i + 1);
+        puts_(&b, "\",\"name\":\"");
+        puts_(&b, CUSTOMERS[i]);
+        puts_(&b, "\"}");
+    }
+    puts_(&b, "]");
+    if (stop < NCUSTOMERS) {
+        puts_(&b, ",\"next\":\"");
+        putint(&b, stop);
+        puts_(&b, "\"");
+    }
+    puts_(&b, "}");
+    return reply(&b);
+}
+
+ROOST_EXPORT("roost_describe") uint32_t roost_describe(void) {
+    roost_output(MANIFEST, sizeof MANIFEST - 1);
+    return HANDLE_OK;
+}
+
+ROOST_EXPORT("roost_handle") uint32_t roost_handle(uint32_t op, uint32_t name_len, uint32_t input_len) {
+    char *name = read_part(PART_NAME, name_len, NULL);
+    char *input = read_part(PART_INPUT, input_len, NULL);
+    uint32_t rc;
+    if (op == OP_ORGANIZATIONS) {
+        rc = organizations(input);
+    } else if (op != OP_ACTION) {
+        rc = fail("not_implemented", "unknown operation");
+    } else if (strcmp(name, "hello") == 0) {
+        rc = hello(input);
+    } else {
+        rc = fail("unknown_action", "no such action");
+    }
+    free(name);
+    free(input);
+    return rc;
+}
+`))
+
+var buildShTmpl = template.Must(template.New("build.sh").Parse(`#!/usr/bin/env bash
+# Builds {{.Name}}.wasm with clang and wasi-libc.
+#   ./build.sh [OUT.wasm]        build (default {{.Name}}.wasm beside this script)
+#   ./build.sh --install [OUT]   first install the toolchain with apt-get (Debian/Ubuntu, as root)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+if [ "${1:-}" = "--install" ]; then
+  shift
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends clang lld wasi-libc libclang-rt-14-dev-wasm32 >/dev/null
+fi
+out=${1:-$here/{{.Name}}.wasm}
+# Write next to the target and rename, so roost dev never loads half a module.
+"${CC:-clang}" --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror   -Wl,--strip-debug -I "$here" -o "$out.building" "$here/{{.Name}}.c" "$here/roost.c"
+mv "$out.building" "$out"
+`))
+
+var cReadmeTmpl = template.Must(template.New("README.md").Parse(`# {{.Name}}
+
+A Roost connector in C.
+
+    ./build.sh              # {{.Name}}.wasm (clang + wasi-libc; ./build.sh --install as root on Debian)
+    roost dev {{.Name}}.wasm     # serve it; every rebuild reloads it
+    roost invoke {{.Name}} hello --input '{"name":"Ada"}'   # while roost dev runs
+    roost integrations install {{.Name}}.wasm
+
+roost.h and roost.c are Roost's C SDK. Change the manifest and the actions in
+{{.Name}}.c; Roost's docs/abi.md is the whole contract.
+`))
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

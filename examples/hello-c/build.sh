@@ -30,5 +30,6 @@ if ! have_toolchain; then
   fi
 fi
 
+sdk="$here/../../sdk/c/roost"
 "$CC" --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror \
-  -Wl,--strip-debug -o "$out" "$here/src/hello.c"
+  -Wl,--strip-debug -I "$sdk" -o "$out" "$here/src/hello.c" "$sdk/roost.c"

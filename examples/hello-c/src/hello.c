@@ -3,32 +3,13 @@
  * It proves the Roost ABI is language-neutral: the host cannot tell it
  * from examples/hello (Go), and it passes the same tests.
  *
- * Build: ./build.sh  (clang --target=wasm32-wasi -mexec-model=reactor)
+ * Build: ./build.sh  (clang --target=wasm32-wasi -mexec-model=reactor, with sdk/c)
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- ABI v1 (docs/abi.md) ------------------------------------------- */
-
-#define IMPORT(name) __attribute__((import_module("roost_v1"), import_name(name)))
-#define EXPORT(name) __attribute__((export_name(name)))
-
-IMPORT("log") void roost_log(int32_t level, const char *msg, uint32_t msg_len, const char *attrs, uint32_t attrs_len);
-IMPORT("call_read") uint32_t roost_call_read(uint32_t part, char *buf, uint32_t cap);
-IMPORT("output") uint32_t roost_output(const char *buf, uint32_t len);
-IMPORT("result_read") uint32_t roost_result_read(uint32_t slot, char *buf, uint32_t cap);
-IMPORT("http_request") uint32_t roost_http_request(const char *head, uint32_t head_len, const char *body, uint32_t body_len);
-
-enum { OP_ACTION = 1, OP_CHECK = 2, OP_ORGANIZATIONS = 3 };
-enum { PART_NAME = 0, PART_INPUT = 1, PART_CONFIG = 2 };
-enum { SLOT_MAIN = 0, SLOT_BODY = 1 };
-enum { STATUS_OK = 0, STATUS_NOT_FOUND = 1, STATUS_ERROR = 2 };
-enum { HANDLE_OK = 0, HANDLE_ERROR = 1 };
-enum { LEVEL_INFO = 0 };
-
-EXPORT("roost_abi_v1") void roost_abi_v1(void) {}
+#include "roost.h" /* sdk/c/roost: the ABI imports and helpers */
 
 static const char MANIFEST[] =
     "{\"abi\":\"1.0\",\"name\":\"hello-c\",\"version\":\"0.1.0\",\"category\":\"Other\","
@@ -51,110 +32,6 @@ static const char MANIFEST[] =
     "\"input\":{\"type\":\"object\"},\"output\":{\"type\":\"object\"}},"
     "{\"name\":\"noop\",\"description\":\"Does nothing; used to measure call overhead.\","
     "\"input\":{\"type\":\"object\"},\"output\":{\"type\":\"object\"}}]}";
-
-/* ---- a growable byte buffer ----------------------------------------- */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-} buf;
-
-static void put(buf *b, const char *s, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        while (cap < b->len + n + 1) cap *= 2;
-        b->p = realloc(b->p, cap);
-        if (!b->p) abort(); /* the host reports the trap */
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
-static void putint(buf *b, long v) {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%ld", v);
-    put(b, tmp, (size_t)n);
-}
-
-/* read_part copies one part of the current call, NUL-terminated. */
-static char *read_part(uint32_t part, uint32_t len, uint32_t *out_len) {
-    if (part == PART_CONFIG) len = roost_call_read(part, NULL, 0); /* ask the size */
-    char *p = malloc(len + 1);
-    if (!p) abort();
-    if (len) roost_call_read(part, p, len);
-    p[len] = 0;
-    if (out_len) *out_len = len;
-    return p;
-}
-
-static char *read_result(uint32_t slot, uint32_t *out_len) {
-    uint32_t len = roost_result_read(slot, NULL, 0);
-    char *p = malloc(len + 1);
-    if (!p) abort();
-    if (len) roost_result_read(slot, p, len);
-    p[len] = 0;
-    *out_len = len;
-    return p;
-}
-
-/* ---- just enough JSON: find a key's value in a flat object ------------ */
-
-/* json_value finds "key": in s and returns a pointer to its value. */
-static const char *json_value(const char *s, const char *key) {
-    size_t klen = strlen(key);
-    for (const char *p = s; (p = strchr(p, '"')) != NULL; p++) {
-        if (strncmp(p + 1, key, klen) == 0 && p[1 + klen] == '"') {
-            const char *v = p + 2 + klen;
-            while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r') v++;
-            if (*v != ':') continue;
-            v++;
-            while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r') v++;
-            return v;
-        }
-    }
-    return NULL;
-}
-
-/* json_string returns the raw (still escaped) contents of a string value:
- * copied into another JSON string it stays valid JSON. */
-static int json_string(const char *s, const char *key, const char **start, size_t *len) {
-    const char *v = json_value(s, key);
-    if (!v || *v != '"') return 0;
-    const char *e = v + 1;
-    while (*e && *e != '"') e += (*e == '\\' && e[1]) ? 2 : 1;
-    if (*e != '"') return 0;
-    *start = v + 1;
-    *len = (size_t)(e - v - 1);
-    return 1;
-}
-
-static long json_int(const char *s, const char *key, long def) {
-    const char *v = json_value(s, key);
-    if (!v || (*v != '-' && (*v < '0' || *v > '9'))) return def;
-    return strtol(v, NULL, 10);
-}
-
-/* ---- answers ------------------------------------------------------------ */
-
-static uint32_t reply(buf *b) {
-    roost_output(b->p, (uint32_t)b->len);
-    free(b->p);
-    return HANDLE_OK;
-}
-
-static uint32_t fail(const char *code, const char *msg) {
-    buf b = {0};
-    puts_(&b, "{\"code\":\"");
-    puts_(&b, code);
-    puts_(&b, "\",\"message\":\"");
-    puts_(&b, msg); /* callers pass messages without quotes or backslashes */
-    puts_(&b, "\"}");
-    roost_output(b.p, (uint32_t)b.len);
-    free(b.p);
-    return HANDLE_ERROR;
-}
 
 static uint32_t greet(const char *input) {
     const char *name, *greeting;
@@ -290,12 +167,12 @@ static uint32_t organizations(const char *input) {
     return reply(&b);
 }
 
-EXPORT("roost_describe") uint32_t roost_describe(void) {
+ROOST_EXPORT("roost_describe") uint32_t roost_describe(void) {
     roost_output(MANIFEST, sizeof MANIFEST - 1);
     return HANDLE_OK;
 }
 
-EXPORT("roost_handle") uint32_t roost_handle(uint32_t op, uint32_t name_len, uint32_t input_len) {
+ROOST_EXPORT("roost_handle") uint32_t roost_handle(uint32_t op, uint32_t name_len, uint32_t input_len) {
     uint32_t in_len;
     char *name = read_part(PART_NAME, name_len, NULL);
     char *input = read_part(PART_INPUT, input_len, &in_len);
