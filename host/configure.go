@@ -388,6 +388,12 @@ func (h *Host) refreshLink(ctx context.Context, st *store.Store, rec store.Integ
 	if m.Name != rec.Name {
 		return fmt.Errorf("integration %s is linked to %s, which now builds connector %q", rec.Name, rec.Link, m.Name)
 	}
+	// A new build never widens where the integration may connect without
+	// the user saying so: installing the link again is that confirmation.
+	if ch := diffManifests(rec.Manifest, m); len(ch.HostsAdded) > 0 {
+		return &HostsWidenedError{Connector: rec.Name, Added: ch.HostsAdded,
+			Confirm: fmt.Sprintf("roost integrations install --link %s", rec.Link)}
+	}
 	rec.SHA256, rec.Size, rec.Version, rec.Manifest = sha, int64(len(wasm)), m.Version, conn.ManifestJSON()
 	rec.Description, rec.Tags, rec.UpdatedAt = m.Description, m.Tags, time.Now().UTC()
 	h.dropLoaded(ctx, rec.Name)

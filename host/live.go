@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,10 +86,16 @@ func (b *liveBuild) close() {
 type HostsWidenedError struct {
 	Connector string
 	Added     []string
+	// Confirm is the command that accepts the new hosts, if there is one.
+	Confirm string
 }
 
 func (e *HostsWidenedError) Error() string {
-	return fmt.Sprintf("the new build of %s would also reach %v; the running build keeps serving (reload with new hosts allowed to accept it)", e.Connector, e.Added)
+	how := "reload with new hosts allowed to accept it"
+	if e.Confirm != "" {
+		how = "to accept them, run: " + e.Confirm
+	}
+	return fmt.Sprintf("the new build of %s would also reach %s; the previous build stays in use (%s)", e.Connector, strings.Join(e.Added, ", "), how)
 }
 
 // LoadLive loads the connector at path as a Live connector.

@@ -216,3 +216,29 @@ func TestLinkedIntegrationRunsTheNewestBuild(t *testing.T) {
 		t.Errorf("uninstall touched the linked file: %v", err)
 	}
 }
+
+func TestLinkedBuildWithNewHostsNeedsConfirmation(t *testing.T) {
+	ctx := context.Background()
+	h := openHome(t, newHome(t))
+	path := filepath.Join(t.TempDir(), "c.wasm")
+	writeAtomically(t, path, build(1))
+	if _, err := h.Integrations().InstallLink(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	writeAtomically(t, path, wasmtest.Answering(buildManifest(`"api.example.com","more.example.net"`), `"v2"`))
+	_, err := h.Integrations().Client(ctx, "reloaded", "")
+	var hw *host.HostsWidenedError
+	if !errors.As(err, &hw) || hw.Confirm != "roost integrations install --link "+path {
+		t.Fatalf("widened link: %v", err)
+	}
+	if _, err := h.Integrations().InstallLink(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := h.Integrations().Client(ctx, "reloaded", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := cl.Invoke(ctx, "which", nil); string(out) != `"v2"` {
+		t.Errorf("after confirming: %s", out)
+	}
+}
