@@ -368,6 +368,12 @@ func (h *Host) installedConnector(ctx context.Context, rec store.Integration) (*
 	if err != nil {
 		return nil, err
 	}
+	if rec.Custom != nil {
+		if c.custom, err = newCustom(rec.Custom); err != nil {
+			c.Close(ctx)
+			return nil, fmt.Errorf("integration %s: %w", rec.Name, err)
+		}
+	}
 	if h.home.loaded == nil {
 		h.home.loaded = map[string]*Connector{}
 	}

@@ -22,6 +22,7 @@ import (
 type Connector struct {
 	host      *Host
 	mod       *wasmrt.Module
+	custom    *custom // set for a custom integration on the REST connector
 	kv        KV
 	closeOnce sync.Once
 	closeErr  error
@@ -36,10 +37,22 @@ func newConnector(h *Host, mod *wasmrt.Module, o LoadOptions) *Connector {
 }
 
 // Manifest returns the connector's manifest. Do not modify it.
-func (c *Connector) Manifest() *abi.Manifest { return c.mod.Manifest() }
+func (c *Connector) Manifest() *abi.Manifest {
+	if c.custom != nil {
+		return c.custom.manifest
+	}
+	return c.mod.Manifest()
+}
 
-// ManifestJSON returns the manifest exactly as the connector wrote it.
-func (c *Connector) ManifestJSON() json.RawMessage { return c.mod.ManifestJSON() }
+// ManifestJSON returns the manifest exactly as the connector wrote it (for
+// a custom integration, as the host made it from the definition).
+func (c *Connector) ManifestJSON() json.RawMessage {
+	if c.custom != nil {
+		b, _ := json.Marshal(c.custom.manifest)
+		return b
+	}
+	return c.mod.ManifestJSON()
+}
 
 // Info describes the module: digest, size, ABI version.
 type Info = wasmrt.Info
@@ -78,11 +91,17 @@ func (c *Connector) Configure(values map[string]any, opts ...ClientOptions) (*Cl
 	if len(problems) > 0 {
 		return nil, &ConfigError{Connector: m.Name, Problems: problems}
 	}
+	if c.custom != nil {
+		guest = c.custom.guestConfig(full)
+	}
 	guestJSON, err := json.Marshal(guest)
 	if err != nil {
 		return nil, fmt.Errorf("configure %s: encode configuration: %w", m.Name, err)
 	}
 	policy := &httpx.Policy{AllowPrivate: c.host.cfg.HTTP.AllowPrivateNetworks || o.AllowPrivateNetworks}
+	if c.custom != nil {
+		policy.Limiter = c.custom.limiter
+	}
 	for _, raw := range m.Hosts {
 		p, err := abi.ParseHostPattern(raw)
 		if err == nil {
@@ -119,7 +138,7 @@ func (c *Connector) Configure(values map[string]any, opts ...ClientOptions) (*Cl
 			}
 		}
 	}
-	cl := &Client{conn: c, env: &wasmrt.Env{
+	cl := &Client{conn: c, baseURL: full["base_url"], env: &wasmrt.Env{
 		Config: guestJSON,
 		KV:     c.kv,
 		HTTP: func(ctx context.Context, req *abi.HTTPRequest, body []byte) (*abi.HTTPResponse, []byte, error) {
@@ -140,7 +159,8 @@ func (c *Connector) tokenSource(auth *abi.Auth, full map[string]any, policy http
 	id, _ := full[auth.ClientID].(string)
 	secret, _ := full[auth.Secret].(string)
 	policy.Auth, policy.Reauth = nil, nil
-	sum := sha256.Sum256([]byte(c.Manifest().Name + "\x00" + tokenURL + "\x00" + id + "\x00" + secret + "\x00" + strings.Join(auth.Scopes, " ")))
+	sum := sha256.Sum256([]byte(c.Manifest().Name + "\x00" + tokenURL + "\x00" + id + "\x00" + secret + "\x00" + strings.Join(auth.Scopes, " ") +
+		"\x00" + auth.TokenRequest + "\x00" + auth.TokenPath + "\x00" + auth.ExpiresPath))
 	key := hex.EncodeToString(sum[:])
 	c.host.mu.Lock()
 	defer c.host.mu.Unlock()
@@ -162,6 +182,18 @@ func (c *Connector) tokenSource(auth *abi.Auth, full map[string]any, policy http
 			return resp.Status, body, nil
 		},
 	}
+	src.TokenPath, src.ExpiresPath = auth.TokenPath, auth.ExpiresPath
+	if auth.TokenRequest == "json" {
+		src.PostJSON = func(ctx context.Context, u string, body []byte) (int, []byte, error) {
+			req := &abi.HTTPRequest{Method: "POST", URL: u, Header: map[string][]string{
+				"Content-Type": {"application/json"}, "Accept": {"application/json"}}}
+			resp, answer, err := c.host.http.Do(ctx, &policy, req, body)
+			if err != nil {
+				return 0, nil, err
+			}
+			return resp.Status, answer, nil
+		}
+	}
 	c.host.tokens[key] = src
 	return src, nil
 }
@@ -177,8 +209,9 @@ type ClientOptions struct {
 // Client is a Connector bound to one configuration. It is cheap to keep and
 // safe for concurrent use; calls run in parallel up to the pool size.
 type Client struct {
-	conn *Connector
-	env  *wasmrt.Env
+	conn    *Connector
+	env     *wasmrt.Env
+	baseURL any // a custom integration's base URL
 }
 
 // Connector returns the connector the client calls.
@@ -194,6 +227,18 @@ func (cl *Client) Invoke(ctx context.Context, action string, input json.RawMessa
 	}
 	if len(input) == 0 {
 		input = json.RawMessage("{}")
+	}
+	if cu := cl.conn.custom; cu != nil {
+		call, err := cu.callInput(action, cl.baseURL, input)
+		if err != nil {
+			return nil, &CallError{Connector: m.Name, Op: "action " + action, Code: abi.CodeInvalidInput, Message: err.Error()}
+		}
+		out, err := cl.conn.mod.Call(ctx, cl.env, abi.OpAction, "call", call)
+		var ce *CallError
+		if errors.As(err, &ce) {
+			ce.Connector, ce.Op = m.Name, "action "+action
+		}
+		return out, err
 	}
 	return cl.conn.mod.Call(ctx, cl.env, abi.OpAction, action, input)
 }

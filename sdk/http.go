@@ -48,6 +48,9 @@ type Request struct {
 	Body   []byte
 	// Timeout, if set, bounds this request below the host's own limit.
 	Timeout time.Duration
+	// Retry lets the host retry this request after a 429, 5xx or network
+	// error even if its method is not idempotent.
+	Retry bool
 }
 
 // Response is the answer to a Request. The whole body has been read (up to
@@ -87,7 +90,7 @@ func HTTP(ctx context.Context) *Client {
 // Do sends req. A transport failure or a refused destination is an error;
 // any HTTP status, including 4xx and 5xx, is a Response.
 func (c *Client) Do(req Request) (*Response, error) {
-	head := &abi.HTTPRequest{Method: req.Method, URL: req.URL, TimeoutMS: int(req.Timeout / time.Millisecond)}
+	head := &abi.HTTPRequest{Method: req.Method, URL: req.URL, TimeoutMS: int(req.Timeout / time.Millisecond), Retry: req.Retry}
 	if head.Method == "" {
 		head.Method = "GET"
 	}

@@ -51,6 +51,7 @@ const (
 
 	CodeInvalidInput     = abi.CodeInvalidInput
 	CodeNotFound         = abi.CodeNotFound
+	CodeNotImplemented   = abi.CodeNotImplemented
 	CodeUnauthenticated  = abi.CodeUnauthenticated
 	CodePermissionDenied = abi.CodePermissionDenied
 	CodeRateLimited      = abi.CodeRateLimited

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/roosthq/roost/sdk"
+	"github.com/roosthq/roost/sdk/paginate"
 )
 
 // Connector is the ConnectWise PSA connector.
@@ -291,56 +292,8 @@ func organizations(ctx context.Context, page sdk.PageRequest) (sdk.OrganizationP
 		}
 		out.Accounts = append(out.Accounts, a)
 	}
-	out.Next = nextLink(resp.Header["Link"])
+	out.Next = paginate.NextLink(resp.Header["Link"])
 	return out, nil
-}
-
-// nextLink finds the rel="next" target among RFC 8288 Link header values.
-func nextLink(values []string) string {
-	for _, v := range values {
-		for _, part := range splitLinks(v) {
-			target, params, ok := strings.Cut(part, ";")
-			if !ok {
-				continue
-			}
-			target = strings.TrimSpace(target)
-			if !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
-				continue
-			}
-			for _, p := range strings.Split(params, ";") {
-				k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-				if strings.EqualFold(k, "rel") {
-					for _, rel := range strings.Fields(strings.Trim(v, `"`)) {
-						if strings.EqualFold(rel, "next") {
-							return target[1 : len(target)-1]
-						}
-					}
-				}
-			}
-		}
-	}
-	return ""
-}
-
-// splitLinks splits a Link header on the commas between links (not those
-// inside <…>).
-func splitLinks(v string) []string {
-	var out []string
-	depth, start := 0, 0
-	for i, c := range v {
-		switch c {
-		case '<':
-			depth++
-		case '>':
-			depth--
-		case ',':
-			if depth == 0 {
-				out = append(out, v[start:i])
-				start = i + 1
-			}
-		}
-	}
-	return append(out, v[start:])
 }
 
 func domainOf(website string) string {

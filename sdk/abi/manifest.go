@@ -127,6 +127,14 @@ type Auth struct {
 	ClientID string `json:"client_id,omitempty"`
 	// Scopes are requested with an OAuth2 token, space-separated on the wire.
 	Scopes []string `json:"scopes,omitempty"`
+	// TokenRequest is how the token request is encoded: "form" (the
+	// default, RFC 6749) or "json".
+	TokenRequest string `json:"token_request,omitempty"`
+	// TokenPath is the dot path to the token in the answer; default
+	// "access_token". ExpiresPath likewise for its lifetime in seconds;
+	// default "expires_in".
+	TokenPath   string `json:"token_path,omitempty"`
+	ExpiresPath string `json:"expires_path,omitempty"`
 }
 
 // ExpandTemplate replaces each {config.FIELD} in s with that field's value
@@ -512,6 +520,9 @@ func (a *Auth) validate(fields map[string]*Field) error {
 		}
 		if fields[a.ClientID] == nil {
 			return fmt.Errorf("client_id: no config field %q", a.ClientID)
+		}
+		if a.TokenRequest != "" && a.TokenRequest != "form" && a.TokenRequest != "json" {
+			return fmt.Errorf("token_request %q: want form or json", a.TokenRequest)
 		}
 	}
 	if (a.Type == AuthHeader || a.Type == AuthQuery) && a.Name == "" {

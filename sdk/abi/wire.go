@@ -9,6 +9,10 @@ type HTTPRequest struct {
 	// TimeoutMS caps this request below the host's own limit; 0 means the
 	// host's default.
 	TimeoutMS int `json:"timeout_ms,omitempty"`
+	// Retry lets the host retry a non-idempotent request (POST, PATCH)
+	// after a network error, 429 or 502/503/504, as it does idempotent
+	// ones; set it only when repeating the request is safe.
+	Retry bool `json:"retry,omitempty"`
 }
 
 // HTTPResponse is the head of the answer, left in SlotMain as JSON; the body

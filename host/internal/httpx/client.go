@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -64,6 +65,8 @@ type Policy struct {
 	// Auth, if set, is applied to requests to allowed hosts. It may fetch
 	// a token (through ctx).
 	Auth func(ctx context.Context, r *abi.HTTPRequest) error
+	// Limiter, if set, spaces this policy's requests (retries included).
+	Limiter *Limiter
 	// Reauth, if set, is called when an authenticated request gets a 401:
 	// it drops cached credentials, and the request is sent once more with
 	// fresh ones.
@@ -207,10 +210,15 @@ func (c *Client) Do(ctx context.Context, p *Policy, req *abi.HTTPRequest, body [
 		client.Transport = c.private
 	}
 	retries := 0
-	if idempotent(method) && c.opts.MaxRetries > 0 {
+	if (idempotent(method) || req.Retry) && c.opts.MaxRetries > 0 {
 		retries = c.opts.MaxRetries
 	}
 	for attempt := 0; ; attempt++ {
+		if p.Limiter != nil {
+			if err := p.Limiter.Wait(ctx); err != nil {
+				return nil, nil, transportError(ctx, err)
+			}
+		}
 		resp, respBody, retryAfter, err := c.once(ctx, client, method, req, body)
 		if err == nil && resp.Status == http.StatusUnauthorized && p.Reauth != nil && !reauthed {
 			// A cached token may have been revoked or expired early: fetch
@@ -371,4 +379,40 @@ func backoff(attempt int, after, ceiling time.Duration) time.Duration {
 	}
 	d := time.Duration(200<<attempt) * time.Millisecond
 	return min(d+rand.N(d/4+1), ceiling) // jitter keeps many callers from retrying in step
+}
+
+// Limiter spaces requests evenly to at most a rate per second.
+type Limiter struct {
+	mu       sync.Mutex
+	interval time.Duration
+	next     time.Time
+}
+
+// NewLimiter allows perSecond requests a second.
+func NewLimiter(perSecond float64) *Limiter {
+	return &Limiter{interval: time.Duration(float64(time.Second) / perSecond)}
+}
+
+// Wait blocks until the next request may go, or ctx is done.
+func (l *Limiter) Wait(ctx context.Context) error {
+	l.mu.Lock()
+	now := time.Now()
+	at := l.next
+	if at.Before(now) {
+		at = now
+	}
+	l.next = at.Add(l.interval)
+	l.mu.Unlock()
+	d := time.Until(at)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -18,6 +18,9 @@ import (
 // time-outs, size caps).
 type PostForm func(ctx context.Context, url string, form url.Values) (status int, body []byte, err error)
 
+// PostJSON sends a JSON POST and returns the status and body.
+type PostJSON func(ctx context.Context, url string, body []byte) (status int, answer []byte, err error)
+
 // ClientCredentials is a token source for the client-credentials grant.
 // The zero value is not usable; fill in the exported fields.
 type ClientCredentials struct {
@@ -26,6 +29,12 @@ type ClientCredentials struct {
 	Secret   string
 	Scopes   []string
 	Post     PostForm
+	// PostJSON, if set, sends the token request as a JSON object instead
+	// of a form (some APIs want that).
+	PostJSON PostJSON
+	// TokenPath and ExpiresPath are dot paths to the token and its
+	// lifetime in the answer; defaults "access_token" and "expires_in".
+	TokenPath, ExpiresPath string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// CoolDown is how long a failed fetch is remembered. Default 5s.
@@ -99,7 +108,21 @@ func (c *ClientCredentials) fetch(ctx context.Context) (string, time.Duration, e
 	if len(c.Scopes) > 0 {
 		form.Set("scope", strings.Join(c.Scopes, " "))
 	}
-	status, body, err := c.Post(ctx, c.TokenURL, form)
+	var (
+		status int
+		body   []byte
+		err    error
+	)
+	if c.PostJSON != nil {
+		obj := map[string]string{}
+		for k := range form {
+			obj[k] = form.Get(k)
+		}
+		payload, _ := json.Marshal(obj)
+		status, body, err = c.PostJSON(ctx, c.TokenURL, payload)
+	} else {
+		status, body, err = c.Post(ctx, c.TokenURL, form)
+	}
 	where := redact(c.TokenURL)
 	if err != nil {
 		return "", 0, fmt.Errorf("fetch OAuth2 token from %s: %w", where, err)
@@ -112,6 +135,22 @@ func (c *ClientCredentials) fetch(ctx context.Context) (string, time.Duration, e
 		Description string          `json:"error_description"`
 	}
 	_ = json.Unmarshal(body, &answer)
+	if c.TokenPath != "" || c.ExpiresPath != "" {
+		var doc any
+		_ = json.Unmarshal(body, &doc)
+		if c.TokenPath != "" {
+			if v, ok := lookup(doc, c.TokenPath).(string); ok {
+				answer.AccessToken = v
+			} else {
+				answer.AccessToken = ""
+			}
+		}
+		if c.ExpiresPath != "" {
+			if v := lookup(doc, c.ExpiresPath); v != nil {
+				answer.ExpiresIn, _ = json.Marshal(v)
+			}
+		}
+	}
 	if status < 200 || status > 299 {
 		code := abi.CodeUnavailable
 		if status == 400 || status == 401 || status == 403 {
@@ -130,7 +169,11 @@ func (c *ClientCredentials) fetch(ctx context.Context) (string, time.Duration, e
 		return "", 0, &abi.Error{Code: code, Message: msg, Retryable: code == abi.CodeUnavailable}
 	}
 	if answer.AccessToken == "" {
-		return "", 0, &abi.Error{Code: abi.CodeUpstream, Message: fmt.Sprintf("OAuth2 token answer from %s has no access_token", where)}
+		path := c.TokenPath
+		if path == "" {
+			path = "access_token"
+		}
+		return "", 0, &abi.Error{Code: abi.CodeUpstream, Message: fmt.Sprintf("OAuth2 token answer from %s has no %s", where, path)}
 	}
 	if answer.TokenType != "" && !strings.EqualFold(answer.TokenType, "bearer") {
 		return "", 0, &abi.Error{Code: abi.CodeUpstream, Message: fmt.Sprintf("OAuth2 token from %s is of type %q; only bearer tokens are supported", where, answer.TokenType)}
@@ -151,4 +194,16 @@ func redact(raw string) string {
 	}
 	u.RawQuery = ""
 	return u.String()
+}
+
+// lookup follows a dot path into decoded JSON.
+func lookup(v any, path string) any {
+	for _, part := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[part]
+	}
+	return v
 }

@@ -26,6 +26,9 @@ type Integration struct {
 	// the integration loads instead of a copied module, fresh whenever the
 	// file changes (roost integrations install --link).
 	Link string `json:"link,omitempty"`
+	// Custom, if set, is the definition (sdk/rest) of a custom integration
+	// that runs on the bundled REST connector.
+	Custom json.RawMessage `json:"custom,omitempty"`
 	// Manifest is the manifest as the connector described itself at install.
 	Manifest json.RawMessage `json:"manifest"`
 	// DefaultConfig names the configuration used when none is named.
