@@ -158,13 +158,13 @@ func apiDefinition(name string, auth rest.Auth) *rest.Definition {
 			{Name: "by_next_url", Method: "GET", Path: "/nexturl", ResultsKey: "items",
 				Pagination: &rest.Pagination{Kind: rest.PageLink, NextPath: "next"}},
 			{Name: "by_cursor", Method: "GET", Path: "/cursor", ResultsKey: "items",
-				Pagination: &rest.Pagination{Kind: rest.PageCursor, NextPath: "meta.next_cursor", CursorParam: "after"},
+				Pagination:    &rest.Pagination{Kind: rest.PageCursor, NextPath: "meta.next_cursor", CursorParam: "after"},
 				Organizations: &rest.OrgFields{Domain: "site"}},
 			{Name: "loop", Method: "GET", Path: "/loop", ResultsKey: "items",
 				Pagination: &rest.Pagination{Kind: rest.PageCursor, NextPath: "meta.next_cursor", CursorParam: "after"}},
 			{Name: "create_ticket", Method: "POST", Path: "/tickets/{company}",
 				Params: []rest.Param{{Name: "company", In: "path", Required: true}, {Name: "priority", In: "query"}, {Name: "X-Trace", In: "header"}},
-				Body: json.RawMessage(`{"type":"object","properties":{"summary":{"type":"string"}}}`), BodyRequired: true},
+				Body:   json.RawMessage(`{"type":"object","properties":{"summary":{"type":"string"}}}`), BodyRequired: true},
 		}}
 }
 

@@ -68,4 +68,3 @@ func TestCheckTicketsAndErrors(t *testing.T) {
 		t.Fatalf("missing company: %v", err)
 	}
 }
-

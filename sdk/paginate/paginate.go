@@ -268,4 +268,3 @@ func redact(raw string) string {
 	u.RawQuery = ""
 	return u.String()
 }
-
