@@ -29,6 +29,9 @@ type Definition struct {
 	// RateLimit caps requests per second to the tool; 0 means no cap.
 	RateLimit float64    `json:"rate_limit,omitempty"`
 	Endpoints []Endpoint `json:"endpoints"`
+	// Removed lists the Source of imported endpoints the user removed, so
+	// a re-import leaves them out.
+	Removed []string `json:"removed,omitempty"`
 }
 
 // Auth kinds.
@@ -188,7 +191,7 @@ func (d *Definition) Validate() error {
 		}
 		seen[e.Name] = true
 		switch strings.ToUpper(e.Method) {
-		case "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS":
+		case "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE":
 		default:
 			bad("%s: method %q", where, e.Method)
 		}
