@@ -229,6 +229,9 @@ func (cl *Client) Invoke(ctx context.Context, action string, input json.RawMessa
 		input = json.RawMessage("{}")
 	}
 	if cu := cl.conn.custom; cu != nil {
+		if e := cu.def.Endpoint(action); e != nil && !e.Paginated() {
+			return cu.direct(ctx, cl, e, input)
+		}
 		call, err := cu.callInput(action, cl.baseURL, input)
 		if err != nil {
 			return nil, &CallError{Connector: m.Name, Op: "action " + action, Code: abi.CodeInvalidInput, Message: err.Error()}

@@ -1,10 +1,13 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -207,10 +210,12 @@ func newCustom(raw json.RawMessage) (*custom, error) {
 func (cu *custom) guestConfig(full map[string]any) map[string]any {
 	g := map[string]any{fieldBaseURL: full[fieldBaseURL]}
 	if len(cu.def.Headers) > 0 {
-		g["headers"] = cu.def.Headers
+		b, _ := json.Marshal(cu.def.Headers)
+		g["headers_json"] = string(b)
 	}
 	if e := cu.def.OrganizationsEndpoint(); e != nil {
-		g["organizations"] = e
+		b, _ := json.Marshal(e)
+		g["organizations_json"] = string(b)
 	}
 	return g
 }
@@ -302,4 +307,91 @@ func (in *Integrations) CustomDefinition(_ context.Context, name string) (*rest.
 		return nil, fmt.Errorf("custom integration %s: the stored definition is damaged: %w", name, err)
 	}
 	return &def, nil
+}
+
+// direct runs a single-request endpoint in the host: the request is built
+// by rest.BuildRequest, as the REST connector builds it, and sent through
+// the client's HTTP policy (allowed hosts, credentials, retries, rate
+// limit). Only paginated endpoints need the connector's loop; skipping the
+// guest here saves the Go guest's JSON work on every call.
+func (cu *custom) direct(ctx context.Context, cl *Client, e *rest.Endpoint, input json.RawMessage) (json.RawMessage, error) {
+	name := cu.manifest.Name
+	fail := func(code abi.Code, retry bool, format string, args ...any) error {
+		return &CallError{Connector: name, Op: "action " + e.Name, Code: code, Retryable: retry, Message: fmt.Sprintf(format, args...)}
+	}
+	base, _ := cl.baseURL.(string)
+	r, err := rest.BuildRequest(base, cu.def.Headers, e, input)
+	if err != nil {
+		return nil, fail(abi.CodeInvalidInput, false, "%v", err)
+	}
+	head := &abi.HTTPRequest{Method: r.Method, URL: r.URL, Header: make(map[string][]string, len(r.Header)), Retry: r.Retry}
+	for k, v := range r.Header {
+		head.Header[http.CanonicalHeaderKey(k)] = []string{v}
+	}
+	timeout := cl.conn.host.cfg.Limits.CallTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, body, err := cl.env.HTTP(ctx, head, r.Body)
+	if err != nil {
+		var ae *abi.Error
+		if errors.As(err, &ae) {
+			return nil, fail(ae.Code, ae.Retryable, "%s", ae.Message)
+		}
+		return nil, fail(abi.CodeUnavailable, true, "%v", err)
+	}
+	if resp.Status < 200 || resp.Status > 299 {
+		code, retry := statusCode(resp.Status)
+		msg := strings.TrimSpace(string(body))
+		if len(msg) > 300 {
+			msg = msg[:300] + "…"
+		}
+		return nil, fail(code, retry, "%s %s answered %d: %s", r.Method, redactURL(r.URL), resp.Status, msg)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return json.RawMessage("null"), nil
+	}
+	if !json.Valid(body) {
+		return json.Marshal(string(body))
+	}
+	if e.ResultsKey == "" {
+		return body, nil
+	}
+	var doc any
+	json.Unmarshal(body, &doc)
+	v, ok := rest.Lookup(doc, e.ResultsKey)
+	if !ok {
+		return nil, fail(abi.CodeUpstream, false, "%s %s: the answer has no %q", r.Method, e.Path, e.ResultsKey)
+	}
+	return json.Marshal(v)
+}
+
+// statusCode maps an HTTP status to an error code, as sdk/paginate does.
+func statusCode(status int) (abi.Code, bool) {
+	switch {
+	case status == 400 || status == 422:
+		return abi.CodeInvalidInput, false
+	case status == 401:
+		return abi.CodeUnauthenticated, false
+	case status == 403:
+		return abi.CodePermissionDenied, false
+	case status == 404:
+		return abi.CodeNotFound, false
+	case status == 429:
+		return abi.CodeRateLimited, true
+	case status >= 500:
+		return abi.CodeUnavailable, true
+	}
+	return abi.CodeUpstream, false
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the URL"
+	}
+	u.RawQuery = ""
+	return u.String()
 }

@@ -312,3 +312,50 @@ func TestCustomIntegrationRateLimit(t *testing.T) {
 		t.Errorf("11 calls at 20/s took %v, want ≥ 500ms", d)
 	}
 }
+
+// BenchmarkCustomCallOverhead is the issue's figure: one custom action
+// (a GET through the host and the REST connector) against the bare HTTP
+// round trip to the same local server. The overhead is the difference.
+func BenchmarkCustomCallOverhead(b *testing.B) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":7,"name":"Company 7","status":"active"}`)
+	}))
+	defer api.Close()
+	ctx := context.Background()
+	b.Run("bare-http", func(b *testing.B) {
+		client := &http.Client{}
+		for range b.N {
+			resp, err := client.Get(api.URL + "/companies/7")
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+	})
+	b.Run("custom-action", func(b *testing.B) {
+		h := openBundled(b, b.TempDir())
+		def := &rest.Definition{Name: "bench", Auth: rest.Auth{Kind: rest.AuthBearer}, Endpoints: []rest.Endpoint{
+			{Name: "get_company", Method: "GET", Path: "/companies/{id}", Params: []rest.Param{{Name: "id", In: "path", Required: true}}}}}
+		if _, err := h.Integrations().InstallCustom(ctx, def, "bench"); err != nil {
+			b.Fatal(err)
+		}
+		yes := true
+		if _, err := h.Integrations().Configure(ctx, "bench", host.ConfigureInput{Config: "default", AllowPrivateNetworks: &yes, SkipCheck: true,
+			Set: map[string]any{"base_url": api.URL}, Secrets: map[string]string{"token": "t"}}); err != nil {
+			b.Fatal(err)
+		}
+		cl, err := h.Integrations().Client(ctx, "bench", "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		in := json.RawMessage(`{"id":7}`)
+		b.ResetTimer()
+		for range b.N {
+			if _, err := cl.Invoke(ctx, "get_company", in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

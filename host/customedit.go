@@ -353,4 +353,3 @@ func ParsePagination(spec string) (*rest.Pagination, error) {
 	}
 	return p, nil
 }
-

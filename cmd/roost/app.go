@@ -87,9 +87,12 @@ save) and run integrations from there.`,
 			devCommand(),
 			demoCommand(),
 		},
-		ExitErrHandler:  func(*cli.Context, error) {}, // Run reports errors itself
-		HideHelpCommand: true,
-		Metadata:        map[string]any{optionsKey: o},
+		ExitErrHandler: func(*cli.Context, error) {}, // Run reports errors itself
+		// Repeatable flags take each value whole: "--paginate x=page,page_param=p"
+		// and "--config list=a,b" must not be split at commas.
+		DisableSliceFlagSeparator: true,
+		HideHelpCommand:           true,
+		Metadata:                  map[string]any{optionsKey: o},
 	}
 	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
 		return &exitError{code: exitUsage, err: err}

@@ -34,7 +34,13 @@ the --catalog directories (and ROOST_CATALOG).
   roost integrations install ./acme.wasm        # from a file
   roost integrations configure acme --set base_url=https://acme.example --secret api_key
   roost integrations show acme
-  roost integrations uninstall acme`,
+  roost integrations uninstall acme
+
+Custom integrations run any HTTP API on Roost's generic REST connector:
+
+  roost integrations new tickets --base-url https://api.example.com --auth bearer --endpoint "GET /tickets list_tickets"
+  roost integrations import-openapi openapi.yaml --name example
+  roost integrations edit example --paginate list_tickets=page,page_param=page,size_param=per_page`,
 		Subcommands: []*cli.Command{
 			integrationsListCommand(),
 			integrationsSearchCommand(),
@@ -42,6 +48,9 @@ the --catalog directories (and ROOST_CATALOG).
 			integrationsConfigureCommand(),
 			integrationsShowCommand(),
 			integrationsUninstallCommand(),
+			integrationsNewCommand(),
+			integrationsImportOpenAPICommand(),
+			integrationsEditCommand(),
 		},
 	}
 }

@@ -10,8 +10,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -30,6 +28,8 @@ var Connector = sdk.Connector{
 	Tags:        []string{"custom", "openapi", "rest"},
 	Config: []sdk.Field{
 		{Name: "base_url", Type: sdk.TypeURL, Description: "The API's base URL."},
+		{Name: "headers_json", Type: sdk.TypeString, Description: "Headers for every request, a JSON object (set by the host from the definition)."},
+		{Name: "organizations_json", Type: sdk.TypeString, Description: "The endpoint that lists customers, JSON (set by the host from the definition)."},
 	},
 	Hosts: []string{"{config.base_url}"},
 	Actions: []sdk.Action{
@@ -48,8 +48,29 @@ func main() {}
 // config is what the host gives the connector for a custom integration.
 type config struct {
 	BaseURL       string            `json:"base_url"`
-	Headers       map[string]string `json:"headers"`
-	Organizations *rest.Endpoint    `json:"organizations"`
+	HeadersJSON   string            `json:"headers_json"`
+	OrgsJSON      string            `json:"organizations_json"`
+	Headers       map[string]string `json:"-"`
+	Organizations *rest.Endpoint    `json:"-"`
+}
+
+func decodeConfig(ctx context.Context) (config, error) {
+	var cfg config
+	if err := sdk.DecodeConfig(ctx, &cfg); err != nil {
+		return cfg, err
+	}
+	if cfg.HeadersJSON != "" {
+		if err := json.Unmarshal([]byte(cfg.HeadersJSON), &cfg.Headers); err != nil {
+			return cfg, sdk.Errorf(sdk.CodeInvalidInput, "headers_json: %v", err)
+		}
+	}
+	if cfg.OrgsJSON != "" {
+		cfg.Organizations = &rest.Endpoint{}
+		if err := json.Unmarshal([]byte(cfg.OrgsJSON), cfg.Organizations); err != nil {
+			return cfg, sdk.Errorf(sdk.CodeInvalidInput, "organizations_json: %v", err)
+		}
+	}
+	return cfg, nil
 }
 
 func call(ctx context.Context, input []byte) ([]byte, error) {
@@ -58,25 +79,19 @@ func call(ctx context.Context, input []byte) ([]byte, error) {
 		return nil, sdk.Errorf(sdk.CodeInvalidInput, "call: %v", err)
 	}
 	if c.BaseURL == "" {
-		var cfg config
-		if err := sdk.DecodeConfig(ctx, &cfg); err != nil {
+		cfg, err := decodeConfig(ctx)
+		if err != nil {
 			return nil, err
 		}
 		c.BaseURL = cfg.BaseURL
 	}
-	args := map[string]json.RawMessage{}
-	if len(c.Arguments) > 0 && string(c.Arguments) != "null" {
-		if err := json.Unmarshal(c.Arguments, &args); err != nil {
-			return nil, sdk.Errorf(sdk.CodeInvalidInput, "the input must be a JSON object: %v", err)
-		}
-	}
-	req, err := build(c.BaseURL, c.Headers, &c.Endpoint, args)
+	req, err := build(c.BaseURL, c.Headers, &c.Endpoint, c.Arguments)
 	if err != nil {
 		return nil, err
 	}
 	client := sdk.HTTP(ctx)
 	e := &c.Endpoint
-	if e.Pagination != nil && e.Pagination.Kind != "" && e.Pagination.Kind != rest.PageNone {
+	if e.Paginated() {
 		p := &paginate.Pager{Client: client, Request: req, Paging: *e.Pagination, ResultsKey: e.ResultsKey}
 		all := []any{}
 		if _, err := p.All(func(items []any) error { all = append(all, items...); return nil }); err != nil {
@@ -110,130 +125,23 @@ func call(ctx context.Context, input []byte) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-// build makes the request for endpoint e with the action's arguments.
-func build(base string, headers map[string]string, e *rest.Endpoint, args map[string]json.RawMessage) (sdk.Request, error) {
-	if base == "" && !strings.HasPrefix(e.Path, "http") {
-		return sdk.Request{}, sdk.Errorf(sdk.CodeInvalidInput, "base_url is not configured")
+// build makes the request for endpoint e with the action's arguments, with
+// the same builder the host uses.
+func build(base string, headers map[string]string, e *rest.Endpoint, args json.RawMessage) (sdk.Request, error) {
+	r, err := rest.BuildRequest(base, headers, e, args)
+	if err != nil {
+		return sdk.Request{}, sdk.Errorf(sdk.CodeInvalidInput, "%v", err)
 	}
-	path := e.Path
-	q := url.Values{}
 	h := sdk.Header{}
-	for k, v := range headers {
+	for k, v := range r.Header {
 		h.Set(k, v)
 	}
-	used := map[string]bool{}
-	for _, p := range e.Params {
-		raw, ok := args[p.Name]
-		used[p.Name] = true
-		if !ok || string(raw) == "null" {
-			if p.Required {
-				return sdk.Request{}, sdk.Errorf(sdk.CodeInvalidInput, "%s %s: %s parameter %q is required", e.Method, e.Path, p.In, p.Name)
-			}
-			continue
-		}
-		values, err := scalars(raw)
-		if err != nil {
-			return sdk.Request{}, sdk.Errorf(sdk.CodeInvalidInput, "parameter %q: %v", p.Name, err)
-		}
-		switch p.In {
-		case "path":
-			path = strings.ReplaceAll(path, "{"+p.Name+"}", url.PathEscape(strings.Join(values, ",")))
-		case "query":
-			for _, v := range values {
-				q.Add(p.Name, v)
-			}
-		case "header":
-			h.Set(p.Name, strings.Join(values, ","))
-		}
-	}
-	var body []byte
-	if raw, ok := args["body"]; ok && e.Body != nil {
-		body = raw
-		used["body"] = true
-		h.Set("Content-Type", "application/json")
-	} else if e.BodyRequired {
-		return sdk.Request{}, sdk.Errorf(sdk.CodeInvalidInput, "%s %s: a body is required (the input's \"body\")", e.Method, e.Path)
-	}
-	var unknown []string
-	for k := range args {
-		if !used[k] {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return sdk.Request{}, sdk.Errorf(sdk.CodeInvalidInput, "%s %s: unknown input %s (it takes %s)", e.Method, e.Path, strings.Join(unknown, ", "), takes(e))
-	}
-	if strings.Contains(path, "{") {
-		return sdk.Request{}, sdk.Errorf(sdk.CodeInvalidInput, "%s %s: path parameters not given", e.Method, path)
-	}
-	u := path
-	if !strings.HasPrefix(path, "http://") && !strings.HasPrefix(path, "https://") {
-		u = strings.TrimRight(base, "/") + path
-	}
-	if len(q) > 0 {
-		sep := "?"
-		if strings.Contains(u, "?") {
-			sep = "&"
-		}
-		u += sep + q.Encode()
-	}
-	if h.Get("Accept") == "" {
-		h.Set("Accept", "application/json")
-	}
-	return sdk.Request{Method: strings.ToUpper(e.Method), URL: u, Header: h, Body: body, Retry: e.Retry}, nil
-}
-
-func takes(e *rest.Endpoint) string {
-	var names []string
-	for _, p := range e.Params {
-		names = append(names, p.Name)
-	}
-	if e.Body != nil {
-		names = append(names, "body")
-	}
-	if len(names) == 0 {
-		return "no input"
-	}
-	return strings.Join(names, ", ")
-}
-
-// scalars renders a parameter value: a string, number or boolean as one
-// value, an array as several.
-func scalars(raw json.RawMessage) ([]string, error) {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, err
-	}
-	one := func(x any) (string, error) {
-		switch t := x.(type) {
-		case string:
-			return t, nil
-		case float64:
-			return strconv.FormatFloat(t, 'f', -1, 64), nil
-		case bool:
-			return strconv.FormatBool(t), nil
-		}
-		return "", sdk.Errorf(sdk.CodeInvalidInput, "want a string, number, boolean or a list of them")
-	}
-	if list, ok := v.([]any); ok {
-		out := make([]string, 0, len(list))
-		for _, x := range list {
-			s, err := one(x)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}
-	s, err := one(v)
-	return []string{s}, err
+	return sdk.Request{Method: r.Method, URL: r.URL, Header: h, Body: r.Body, Retry: r.Retry}, nil
 }
 
 func check(ctx context.Context) (sdk.CheckResult, error) {
-	var cfg config
-	if err := sdk.DecodeConfig(ctx, &cfg); err != nil {
+	cfg, err := decodeConfig(ctx)
+	if err != nil {
 		return sdk.CheckResult{}, err
 	}
 	if cfg.Organizations != nil {
@@ -257,8 +165,8 @@ func check(ctx context.Context) (sdk.CheckResult, error) {
 }
 
 func organizations(ctx context.Context, page sdk.PageRequest) (sdk.OrganizationPage, error) {
-	var cfg config
-	if err := sdk.DecodeConfig(ctx, &cfg); err != nil {
+	cfg, err := decodeConfig(ctx)
+	if err != nil {
 		return sdk.OrganizationPage{}, err
 	}
 	if cfg.Organizations == nil {

@@ -13,6 +13,9 @@ package rest
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -280,4 +283,157 @@ func Lookup(v any, path string) (any, bool) {
 		}
 	}
 	return v, true
+}
+
+// Request is an HTTP request built from an endpoint and an action's
+// arguments.
+type Request struct {
+	Method string
+	URL    string
+	Header map[string]string
+	Body   []byte
+	// Retry lets a non-idempotent request be retried.
+	Retry bool
+}
+
+// InputError is an action input that does not fit its endpoint.
+type InputError struct{ Message string }
+
+func (e *InputError) Error() string { return e.Message }
+
+// BuildRequest makes the request for endpoint e with the action's
+// arguments (a JSON object; path, query and header parameters by name, the
+// request body as "body"). Both the host and the REST connector use it, so
+// they build exactly the same request. Errors are *InputError.
+func BuildRequest(base string, headers map[string]string, e *Endpoint, arguments json.RawMessage) (*Request, error) {
+	bad := func(format string, args ...any) error { return &InputError{Message: fmt.Sprintf(format, args...)} }
+	args := map[string]json.RawMessage{}
+	if len(arguments) > 0 && string(arguments) != "null" {
+		if err := json.Unmarshal(arguments, &args); err != nil {
+			return nil, bad("the input must be a JSON object: %v", err)
+		}
+	}
+	if base == "" && !strings.HasPrefix(e.Path, "http") {
+		return nil, bad("base_url is not configured")
+	}
+	path := e.Path
+	q := url.Values{}
+	h := make(map[string]string, len(headers)+2)
+	for k, v := range headers {
+		h[k] = v
+	}
+	used := make(map[string]bool, len(e.Params)+1)
+	for _, p := range e.Params {
+		raw, ok := args[p.Name]
+		used[p.Name] = true
+		if !ok || string(raw) == "null" {
+			if p.Required {
+				return nil, bad("%s %s: %s parameter %q is required", e.Method, e.Path, p.In, p.Name)
+			}
+			continue
+		}
+		values, err := scalars(raw)
+		if err != nil {
+			return nil, bad("parameter %q: %v", p.Name, err)
+		}
+		switch p.In {
+		case "path":
+			path = strings.ReplaceAll(path, "{"+p.Name+"}", url.PathEscape(strings.Join(values, ",")))
+		case "query":
+			for _, v := range values {
+				q.Add(p.Name, v)
+			}
+		case "header":
+			h[p.Name] = strings.Join(values, ",")
+		}
+	}
+	r := &Request{Method: strings.ToUpper(e.Method), Header: h, Retry: e.Retry}
+	if raw, ok := args["body"]; ok && e.Body != nil {
+		r.Body = raw
+		used["body"] = true
+		h["Content-Type"] = "application/json"
+	} else if e.BodyRequired {
+		return nil, bad("%s %s: a body is required (the input's \"body\")", e.Method, e.Path)
+	}
+	var unknown []string
+	for k := range args {
+		if !used[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, bad("%s %s: unknown input %s (it takes %s)", e.Method, e.Path, strings.Join(unknown, ", "), takes(e))
+	}
+	if strings.Contains(path, "{") {
+		return nil, bad("%s %s: path parameters not given", e.Method, path)
+	}
+	u := path
+	if !strings.HasPrefix(path, "http://") && !strings.HasPrefix(path, "https://") {
+		u = strings.TrimRight(base, "/") + path
+	}
+	if len(q) > 0 {
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		u += sep + q.Encode()
+	}
+	if _, ok := h["Accept"]; !ok {
+		h["Accept"] = "application/json"
+	}
+	r.URL = u
+	return r, nil
+}
+
+func takes(e *Endpoint) string {
+	var names []string
+	for _, p := range e.Params {
+		names = append(names, p.Name)
+	}
+	if e.Body != nil {
+		names = append(names, "body")
+	}
+	if len(names) == 0 {
+		return "no input"
+	}
+	return strings.Join(names, ", ")
+}
+
+// scalars renders a parameter value: a string, number or boolean as one
+// value, an array as several.
+func scalars(raw json.RawMessage) ([]string, error) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	one := func(x any) (string, error) {
+		switch t := x.(type) {
+		case string:
+			return t, nil
+		case float64:
+			return strconv.FormatFloat(t, 'f', -1, 64), nil
+		case bool:
+			return strconv.FormatBool(t), nil
+		}
+		return "", fmt.Errorf("want a string, number, boolean or a list of them")
+	}
+	if list, ok := v.([]any); ok {
+		out := make([]string, 0, len(list))
+		for _, x := range list {
+			s, err := one(x)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	s, err := one(v)
+	return []string{s}, err
+}
+
+// Paginated reports whether the endpoint pages.
+func (e *Endpoint) Paginated() bool {
+	return e.Pagination != nil && e.Pagination.Kind != "" && e.Pagination.Kind != PageNone
 }
