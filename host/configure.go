@@ -454,6 +454,12 @@ func (in *Integrations) Client(ctx context.Context, name, config string) (*Clien
 			return nil, err
 		}
 		opts.AllowPrivateNetworks = c.AllowPrivateNetworks
+		cfgName := config
+		opts.RotateSecret = func(field, value string) {
+			// Keep the rotated refresh token; a failure leaves the old one,
+			// which the tool may still accept.
+			_, _ = in.Configure(context.Background(), name, ConfigureInput{Config: cfgName, Secrets: map[string]string{field: value}, SkipCheck: true})
+		}
 	}
 	conn, err := in.h.installedConnector(ctx, rec)
 	if err != nil {

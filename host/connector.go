@@ -121,8 +121,8 @@ func (c *Connector) Configure(values map[string]any, opts ...ClientOptions) (*Cl
 			if auth.Type == abi.AuthHeader {
 				policy.AuthHeader = auth.Name
 			}
-			if auth.Type == abi.AuthOAuth2ClientCredentials {
-				src, err := c.tokenSource(auth, full, *policy)
+			if auth.Type == abi.AuthOAuth2ClientCredentials || auth.Type == abi.AuthOAuth2AuthorizationCode {
+				src, err := c.tokenSource(auth, full, *policy, o.RotateSecret)
 				if err != nil {
 					return nil, &ConfigError{Connector: m.Name, Problems: []abi.ConfigProblem{{Field: auth.ClientID, Problem: err.Error()}}}
 				}
@@ -135,6 +135,11 @@ func (c *Connector) Configure(values map[string]any, opts ...ClientOptions) (*Cl
 					return nil
 				}
 				policy.Reauth = src.Invalidate
+			}
+		} else if auth.Type == abi.AuthOAuth2AuthorizationCode {
+			policy.Auth = func(context.Context, *abi.HTTPRequest) error {
+				return &abi.Error{Code: abi.CodeUnauthenticated, Message: fmt.Sprintf(
+					"%s is not signed in to the tool yet; run: roost integrations authorize %s", m.Name, m.Name)}
 			}
 		}
 	}
@@ -151,15 +156,20 @@ func (c *Connector) Configure(values map[string]any, opts ...ClientOptions) (*Cl
 // tokenSource makes the OAuth2 token source of one configuration. Token
 // requests go through the same host policy as the connector's own, without
 // credentials.
-func (c *Connector) tokenSource(auth *abi.Auth, full map[string]any, policy httpx.Policy) (*oauth.ClientCredentials, error) {
+func (c *Connector) tokenSource(auth *abi.Auth, full map[string]any, policy httpx.Policy, rotate func(field, value string)) (*oauth.ClientCredentials, error) {
 	tokenURL, err := abi.ExpandTemplate(auth.TokenURL, full)
 	if err != nil {
 		return nil, fmt.Errorf("token URL: %v", err)
 	}
 	id, _ := full[auth.ClientID].(string)
 	secret, _ := full[auth.Secret].(string)
+	refresh := ""
+	if auth.Type == abi.AuthOAuth2AuthorizationCode {
+		refresh = secret
+		secret, _ = full[auth.ClientSecret].(string)
+	}
 	policy.Auth, policy.Reauth = nil, nil
-	sum := sha256.Sum256([]byte(c.Manifest().Name + "\x00" + tokenURL + "\x00" + id + "\x00" + secret + "\x00" + strings.Join(auth.Scopes, " ") +
+	sum := sha256.Sum256([]byte(c.Manifest().Name + "\x00" + tokenURL + "\x00" + id + "\x00" + secret + "\x00" + refresh + "\x00" + strings.Join(auth.Scopes, " ") +
 		"\x00" + auth.TokenRequest + "\x00" + auth.TokenPath + "\x00" + auth.ExpiresPath))
 	key := hex.EncodeToString(sum[:])
 	c.host.mu.Lock()
@@ -183,6 +193,15 @@ func (c *Connector) tokenSource(auth *abi.Auth, full map[string]any, policy http
 		},
 	}
 	src.TokenPath, src.ExpiresPath = auth.TokenPath, auth.ExpiresPath
+	if refresh != "" {
+		src.RefreshToken = refresh
+		field := auth.Secret
+		src.OnRotate = func(tok string) {
+			if rotate != nil {
+				rotate(field, tok)
+			}
+		}
+	}
 	if auth.TokenRequest == "json" {
 		src.PostJSON = func(ctx context.Context, u string, body []byte) (int, []byte, error) {
 			req := &abi.HTTPRequest{Method: "POST", URL: u, Header: map[string][]string{
@@ -204,6 +223,9 @@ type ClientOptions struct {
 	// addresses even when the host does not allow them (a tool on the
 	// local network).
 	AllowPrivateNetworks bool
+	// RotateSecret, if set, stores a secret the tool replaced (an OAuth2
+	// refresh token it rotated) in the configuration.
+	RotateSecret func(field, value string)
 }
 
 // Client is a Connector bound to one configuration. It is cheap to keep and

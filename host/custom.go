@@ -42,6 +42,8 @@ const (
 	fieldClientID     = "client_id"
 	fieldClientSecret = "client_secret"
 	fieldTokenURL     = "token_url"
+	fieldAuthorizeURL = "authorize_url"
+	fieldRefreshToken = "refresh_token"
 )
 
 // CustomManifest makes the manifest a custom integration presents: each
@@ -103,6 +105,24 @@ func CustomManifest(def *rest.Definition) (*abi.Manifest, error) {
 			secret(fieldClientSecret, "The OAuth2 client secret."), tok)
 		m.Auth = &abi.Auth{Type: abi.AuthOAuth2ClientCredentials, TokenURL: "{config." + fieldTokenURL + "}", ClientID: fieldClientID,
 			Secret: fieldClientSecret, Scopes: a.Scopes, TokenRequest: a.TokenRequest, TokenPath: a.TokenPath}
+		m.Hosts = append(m.Hosts, "{config."+fieldTokenURL+"}")
+	}
+	if a.Kind == rest.AuthAuthorizationCode {
+		authz := abi.Field{Name: fieldAuthorizeURL, Type: abi.TypeURL, Required: true, Description: "Where a person signs in."}
+		if a.AuthorizeURL != "" {
+			authz.Default = a.AuthorizeURL
+		}
+		tok := abi.Field{Name: fieldTokenURL, Type: abi.TypeURL, Required: true, Description: "Where tokens are fetched."}
+		if a.TokenURL != "" {
+			tok.Default = a.TokenURL
+		}
+		m.Config = append(m.Config, abi.Field{Name: fieldClientID, Type: abi.TypeString, Required: true, Description: "The OAuth2 client id."},
+			abi.Field{Name: fieldClientSecret, Type: abi.TypeString, Secret: true, Description: "The client secret, if the client has one (PKCE clients may not)."},
+			abi.Field{Name: fieldRefreshToken, Type: abi.TypeString, Secret: true, Description: "Set by roost integrations authorize."},
+			authz, tok)
+		m.Auth = &abi.Auth{Type: abi.AuthOAuth2AuthorizationCode, AuthorizeURL: "{config." + fieldAuthorizeURL + "}",
+			TokenURL: "{config." + fieldTokenURL + "}", ClientID: fieldClientID, ClientSecret: fieldClientSecret,
+			Secret: fieldRefreshToken, Scopes: a.Scopes}
 		m.Hosts = append(m.Hosts, "{config."+fieldTokenURL+"}")
 	}
 	if def.OrganizationsEndpoint() != nil {

@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -358,4 +360,95 @@ func BenchmarkCustomCallOverhead(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestAuthorizationCodeWithPKCE signs a custom integration in through a
+// fake authorization server: PKCE S256, state, loopback redirect, code
+// exchange, then refresh-token grants (with rotation) on each new client.
+func TestAuthorizationCodeWithPKCE(t *testing.T) {
+	ctx := context.Background()
+	var (
+		mu        sync.Mutex
+		challenge string
+		refresh   = "rt-1"
+		access    = map[string]bool{}
+		n         int
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch r.URL.Path {
+		case "/authorize":
+			q := r.URL.Query()
+			if q.Get("response_type") != "code" || q.Get("client_id") != "app" || q.Get("code_challenge_method") != "S256" || q.Get("scope") != "offline tickets" {
+				http.Error(w, "bad authorize request "+r.URL.RawQuery, 400)
+				return
+			}
+			challenge = q.Get("code_challenge")
+			http.Redirect(w, r, q.Get("redirect_uri")+"?code=the-code&state="+url.QueryEscape(q.Get("state")), http.StatusFound)
+		case "/token":
+			r.ParseForm()
+			f := r.PostForm
+			switch f.Get("grant_type") {
+			case "authorization_code":
+				sum := sha256.Sum256([]byte(f.Get("code_verifier")))
+				if f.Get("code") != "the-code" || base64.RawURLEncoding.EncodeToString(sum[:]) != challenge || !strings.HasPrefix(f.Get("redirect_uri"), "http://127.0.0.1:") {
+					w.WriteHeader(400)
+					io.WriteString(w, `{"error":"invalid_grant"}`)
+					return
+				}
+				json.NewEncoder(w).Encode(map[string]any{"access_token": "unused", "refresh_token": refresh, "expires_in": 3600})
+			case "refresh_token":
+				if f.Get("refresh_token") != refresh {
+					w.WriteHeader(400)
+					io.WriteString(w, `{"error":"invalid_grant","error_description":"stale refresh token"}`)
+					return
+				}
+				n++
+				tok := fmt.Sprintf("at-%d", n)
+				access[tok] = true
+				refresh = fmt.Sprintf("rt-%d", n+1) // rotate
+				json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "refresh_token": refresh, "expires_in": 3600})
+			}
+		case "/me":
+			if !access[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] {
+				w.WriteHeader(401)
+				return
+			}
+			io.WriteString(w, `{"me":"ada"}`)
+		}
+	}))
+	defer srv.Close()
+	h := openBundled(t, newHome(t))
+	def := &rest.Definition{Name: "signin", Auth: rest.Auth{Kind: rest.AuthAuthorizationCode, AuthorizeURL: srv.URL + "/authorize",
+		TokenURL: srv.URL + "/token", Scopes: []string{"offline", "tickets"}},
+		Endpoints: []rest.Endpoint{{Name: "me", Method: "GET", Path: "/me"}}}
+	cl := installAPI(t, h, def, map[string]any{"base_url": srv.URL, "client_id": "app"}, nil)
+	if _, err := cl.Invoke(ctx, "me", nil); err == nil || !strings.Contains(err.Error(), "roost integrations authorize signin") {
+		t.Fatalf("before sign-in: %v", err)
+	}
+	err := h.Integrations().Authorize(ctx, "signin", host.AuthorizeOptions{Open: func(u string) error {
+		resp, err := http.Get(u) // the "browser": follows the redirect to Roost's loopback
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // a second client starts from the rotated refresh token
+		cl, err := h.Integrations().Client(ctx, "signin", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err := cl.Invoke(ctx, "me", nil); err != nil || string(out) != `{"me":"ada"}` {
+			t.Fatalf("after sign-in (%d): %s %v", i, out, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n != 2 || refresh != "rt-3" {
+		t.Errorf("%d refresh grants, refresh token %s", n, refresh)
+	}
 }

@@ -35,7 +35,9 @@ Path parameters come from {braces}, optional query parameters follow "?";
 POST, PUT and PATCH take a JSON "body". Auth kinds: none, api_key (header or
 --auth-in query, --auth-prefix such as "Token "), basic, bearer,
 oauth2_client_credentials (--token-url, --scope, --token-request json,
---token-path data.token). Secrets are given later with roost integrations
+--token-path data.token), oauth2_authorization_code (--authorize-url,
+--token-url, --scope; then roost integrations authorize NAME signs in with
+PKCE through a loopback redirect). Secrets are given later with roost integrations
 configure. Then mark pagination and the organizations source with roost
 integrations edit.`,
 		Flags: []cli.Flag{
@@ -43,11 +45,12 @@ integrations edit.`,
 			&cli.StringFlag{Name: "base-url", Usage: "the API's base URL"},
 			&cli.StringFlag{Name: "description", Usage: "what the integration is for"},
 			&cli.StringFlag{Name: "category", Usage: "PSA, RMM, Documentation, … (default Other)"},
-			&cli.StringFlag{Name: "auth", Value: "none", Usage: "none, api_key, basic, bearer or oauth2_client_credentials"},
+			&cli.StringFlag{Name: "auth", Value: "none", Usage: "none, api_key, basic, bearer, oauth2_client_credentials or oauth2_authorization_code"},
 			&cli.StringFlag{Name: "auth-name", Usage: "the API key's header or query parameter (default X-Api-Key)"},
 			&cli.StringFlag{Name: "auth-in", Usage: "where the API key goes: header or query"},
 			&cli.StringFlag{Name: "auth-prefix", Usage: "text before the API key, such as \"Token \""},
 			&cli.StringFlag{Name: "token-url", Usage: "OAuth2 token URL"},
+			&cli.StringFlag{Name: "authorize-url", Usage: "OAuth2 authorization URL (authorization code)"},
 			&cli.StringSliceFlag{Name: "scope", Usage: "OAuth2 scope (repeatable)"},
 			&cli.StringFlag{Name: "token-request", Usage: "OAuth2 token request encoding: form (default) or json"},
 			&cli.StringFlag{Name: "token-path", Usage: "where the token is in the answer (default access_token)"},
@@ -88,6 +91,7 @@ integrations edit.`,
 			set("auth-in", &def.Auth.In)
 			set("auth-prefix", &def.Auth.Prefix)
 			set("token-url", &def.Auth.TokenURL)
+			set("authorize-url", &def.Auth.AuthorizeURL)
 			set("token-request", &def.Auth.TokenRequest)
 			set("token-path", &def.Auth.TokenPath)
 			if c.IsSet("scope") {
@@ -142,6 +146,8 @@ func secretHint(kind string) string {
 		return " --secret token"
 	case rest.AuthClientCredentials:
 		return " --set client_id=… --secret client_secret"
+	case rest.AuthAuthorizationCode:
+		return " --set client_id=…; then: roost integrations authorize NAME"
 	}
 	return ""
 }
@@ -421,6 +427,42 @@ func integrationsEditCommand() *cli.Command {
 				}
 			}
 			return nil
+		},
+	}
+}
+
+func integrationsAuthorizeCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "authorize",
+		Usage:     "sign an integration in to its tool (OAuth2 authorization code with PKCE)",
+		ArgsUsage: "NAME",
+		Description: `For integrations whose auth is oauth2_authorization_code: prints a URL to open
+in a browser, waits for the tool to redirect back to a port on 127.0.0.1,
+trades the code (with its PKCE verifier) for a refresh token and seals it in
+the configuration. Set the client_id first with roost integrations configure.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "config", Usage: "the configuration (default: the integration's default)"},
+			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "how long to wait for the sign-in"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageErrorf("authorize takes one NAME")
+			}
+			name := c.Args().First()
+			h, err := openHost(c, host.Config{})
+			if err != nil {
+				return err
+			}
+			defer closeHost(h)
+			err = h.Integrations().Authorize(c.Context, name, host.AuthorizeOptions{Config: c.String("config"), Timeout: c.Duration("timeout"),
+				Open: func(u string) error {
+					fmt.Fprintf(c.App.ErrWriter, "Open this address in a browser to sign %s in:\n\n  %s\n\nWaiting for the sign-in…\n", name, u)
+					return nil
+				}})
+			if err != nil {
+				return err
+			}
+			return printf(c.App.Writer, "signed in: %s keeps a refresh token, sealed, and fetches access tokens as needed\n", name)
 		},
 	}
 }

@@ -51,6 +51,7 @@ Custom integrations run any HTTP API on Roost's generic REST connector:
 			integrationsNewCommand(),
 			integrationsImportOpenAPICommand(),
 			integrationsEditCommand(),
+			integrationsAuthorizeCommand(),
 		},
 	}
 }

@@ -104,6 +104,11 @@ const (
 	// caches it until it expires, refreshes it once on a 401, and sends
 	// Authorization: Bearer <token>.
 	AuthOAuth2ClientCredentials AuthType = "oauth2_client_credentials"
+	// AuthOAuth2AuthorizationCode: a person signs in once through the
+	// tool's AuthorizeURL (roost integrations authorize: PKCE, a loopback
+	// redirect); the host keeps the refresh token in the Secret field and
+	// trades it at TokenURL for access tokens, sent as bearer tokens.
+	AuthOAuth2AuthorizationCode AuthType = "oauth2_authorization_code"
 )
 
 // Auth declares how the host authenticates the connector's outbound requests
@@ -125,6 +130,12 @@ type Auth struct {
 	TokenURL string `json:"token_url,omitempty"`
 	// ClientID names the config field holding the OAuth2 client id.
 	ClientID string `json:"client_id,omitempty"`
+	// ClientSecret names the optional config field holding the client
+	// secret of an authorization-code client (public clients have none).
+	ClientSecret string `json:"client_secret,omitempty"`
+	// AuthorizeURL is where a person signs in (authorization code), a
+	// template of config fields like TokenURL.
+	AuthorizeURL string `json:"authorize_url,omitempty"`
 	// Scopes are requested with an OAuth2 token, space-separated on the wire.
 	Scopes []string `json:"scopes,omitempty"`
 	// TokenRequest is how the token request is encoded: "form" (the
@@ -487,9 +498,9 @@ func (f *Field) checkType(v any) error {
 
 func (a *Auth) validate(fields map[string]*Field) error {
 	switch a.Type {
-	case AuthBearer, AuthBasic, AuthHeader, AuthQuery, AuthOAuth2ClientCredentials:
+	case AuthBearer, AuthBasic, AuthHeader, AuthQuery, AuthOAuth2ClientCredentials, AuthOAuth2AuthorizationCode:
 	default:
-		return fmt.Errorf("type %q: want bearer, basic, header, query or oauth2_client_credentials", a.Type)
+		return fmt.Errorf("type %q: want bearer, basic, header, query, oauth2_client_credentials or oauth2_authorization_code", a.Type)
 	}
 	f := fields[a.Secret]
 	if f == nil {
@@ -509,7 +520,20 @@ func (a *Auth) validate(fields map[string]*Field) error {
 			}
 		}
 	}
-	if a.Type == AuthOAuth2ClientCredentials {
+	if a.Type == AuthOAuth2AuthorizationCode {
+		if a.AuthorizeURL == "" {
+			return fmt.Errorf("authorize_url: oauth2_authorization_code auth needs the authorization URL")
+		}
+		for _, n := range templateFields(a.AuthorizeURL) {
+			if fields[n] == nil {
+				return fmt.Errorf("authorize_url: no config field %q", n)
+			}
+		}
+		if a.ClientSecret != "" && (fields[a.ClientSecret] == nil || !fields[a.ClientSecret].Secret) {
+			return fmt.Errorf("client_secret: %q must be a secret config field", a.ClientSecret)
+		}
+	}
+	if a.Type == AuthOAuth2ClientCredentials || a.Type == AuthOAuth2AuthorizationCode {
 		if a.TokenURL == "" {
 			return fmt.Errorf("token_url: oauth2_client_credentials auth needs the token URL")
 		}
@@ -578,7 +602,7 @@ func (a *Auth) Inject(req *HTTPRequest, config map[string]any) error {
 		req.Header["Authorization"] = []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+secret))}
 	case AuthHeader:
 		req.Header[a.Name] = []string{a.Prefix + secret}
-	case AuthOAuth2ClientCredentials:
+	case AuthOAuth2ClientCredentials, AuthOAuth2AuthorizationCode:
 		return fmt.Errorf("auth: oauth2 tokens are fetched by the host's token source, not injected from config")
 	case AuthQuery:
 		u, err := url.Parse(req.URL)

@@ -44,6 +44,7 @@ const (
 	AuthBasic             = "basic"
 	AuthBearer            = "bearer"
 	AuthClientCredentials = "oauth2_client_credentials"
+	AuthAuthorizationCode = "oauth2_authorization_code" // PKCE sign-in via roost integrations authorize
 )
 
 // Auth says how requests are authenticated. The secrets themselves live
@@ -60,6 +61,7 @@ type Auth struct {
 	// ("form", the default, or "json"), and where the token is in the
 	// answer (a dot path; default "access_token").
 	TokenURL     string   `json:"token_url,omitempty"`
+	AuthorizeURL string   `json:"authorize_url,omitempty"`
 	Scopes       []string `json:"scopes,omitempty"`
 	TokenRequest string   `json:"token_request,omitempty"`
 	TokenPath    string   `json:"token_path,omitempty"`
@@ -172,12 +174,13 @@ func (d *Definition) Validate() error {
 		if d.Auth.In != "" && d.Auth.In != "header" && d.Auth.In != "query" {
 			bad("auth.in %q: want header or query", d.Auth.In)
 		}
+	case AuthAuthorizationCode:
 	case AuthClientCredentials:
 		if d.Auth.TokenRequest != "" && d.Auth.TokenRequest != "form" && d.Auth.TokenRequest != "json" {
 			bad("auth.token_request %q: want form or json", d.Auth.TokenRequest)
 		}
 	default:
-		bad("auth.kind %q: want none, api_key, basic, bearer or oauth2_client_credentials", d.Auth.Kind)
+		bad("auth.kind %q: want none, api_key, basic, bearer, oauth2_client_credentials or oauth2_authorization_code", d.Auth.Kind)
 	}
 	if d.RateLimit < 0 {
 		bad("rate_limit %v: want 0 (none) or requests per second", d.RateLimit)

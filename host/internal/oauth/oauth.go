@@ -35,6 +35,11 @@ type ClientCredentials struct {
 	// TokenPath and ExpiresPath are dot paths to the token and its
 	// lifetime in the answer; defaults "access_token" and "expires_in".
 	TokenPath, ExpiresPath string
+	// RefreshToken, if set, makes this a refresh-token source (the
+	// authorization-code grant's second half): each fetch trades it for an
+	// access token. OnRotate is called when the tool sends a new one.
+	RefreshToken string
+	OnRotate     func(refreshToken string)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// CoolDown is how long a failed fetch is remembered. Default 5s.
@@ -105,7 +110,13 @@ func (c *ClientCredentials) Fetches() int {
 
 func (c *ClientCredentials) fetch(ctx context.Context) (string, time.Duration, error) {
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ClientID}, "client_secret": {c.Secret}}
-	if len(c.Scopes) > 0 {
+	if c.RefreshToken != "" {
+		form = url.Values{"grant_type": {"refresh_token"}, "refresh_token": {c.RefreshToken}, "client_id": {c.ClientID}}
+		if c.Secret != "" {
+			form.Set("client_secret", c.Secret)
+		}
+	}
+	if len(c.Scopes) > 0 && c.RefreshToken == "" {
 		form.Set("scope", strings.Join(c.Scopes, " "))
 	}
 	var (
@@ -131,6 +142,7 @@ func (c *ClientCredentials) fetch(ctx context.Context) (string, time.Duration, e
 		AccessToken string          `json:"access_token"`
 		TokenType   string          `json:"token_type"`
 		ExpiresIn   json.RawMessage `json:"expires_in"`
+		Refresh     string          `json:"refresh_token"`
 		Error       string          `json:"error"`
 		Description string          `json:"error_description"`
 	}
@@ -178,6 +190,12 @@ func (c *ClientCredentials) fetch(ctx context.Context) (string, time.Duration, e
 	if answer.TokenType != "" && !strings.EqualFold(answer.TokenType, "bearer") {
 		return "", 0, &abi.Error{Code: abi.CodeUpstream, Message: fmt.Sprintf("OAuth2 token from %s is of type %q; only bearer tokens are supported", where, answer.TokenType)}
 	}
+	if answer.Refresh != "" && c.RefreshToken != "" && answer.Refresh != c.RefreshToken {
+		c.RefreshToken = answer.Refresh
+		if c.OnRotate != nil {
+			c.OnRotate(answer.Refresh)
+		}
+	}
 	life := time.Hour
 	if s := strings.Trim(string(answer.ExpiresIn), `"`); s != "" && s != "null" {
 		if n, err := strconv.Atoi(s); err == nil && n > 0 {
@@ -206,4 +224,31 @@ func lookup(v any, path string) any {
 		v = m[part]
 	}
 	return v
+}
+
+// Exchange trades an authorization code (with its PKCE verifier) for
+// tokens at tokenURL and returns the refresh token.
+func Exchange(ctx context.Context, post PostForm, tokenURL, clientID, clientSecret, code, verifier, redirect string) (string, error) {
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect},
+		"client_id": {clientID}, "code_verifier": {verifier}}
+	if clientSecret != "" {
+		form.Set("client_secret", clientSecret)
+	}
+	status, body, err := post(ctx, tokenURL, form)
+	if err != nil {
+		return "", fmt.Errorf("exchange the authorization code at %s: %w", redact(tokenURL), err)
+	}
+	var answer struct {
+		Refresh     string `json:"refresh_token"`
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	_ = json.Unmarshal(body, &answer)
+	if status < 200 || status > 299 {
+		return "", fmt.Errorf("the token endpoint %s refused the authorization code (status %d): %s %s", redact(tokenURL), status, answer.Error, answer.Description)
+	}
+	if answer.Refresh == "" {
+		return "", fmt.Errorf("the token endpoint %s sent no refresh_token (ask for offline access in the scopes)", redact(tokenURL))
+	}
+	return answer.Refresh, nil
 }
