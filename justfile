@@ -30,6 +30,8 @@ bench:
     go test ./host/internal/match -run '^$' -bench 'Suggest10k|Suggest50k' -benchtime 3x -benchmem
     go test ./host -run '^$' -bench 'Refresh50k' -benchtime 3x
     go test ./host -run '^$' -bench 'ReloadLatency' -benchtime 5x
+    go test ./host/internal/openapi -run '^$' -bench 'Import' -benchtime 3x -benchmem
+    go test ./host -run '^$' -bench 'CustomCallOverhead' -benchtime 5000x -count 3
 
 # Rebuild the bundled connectors in plugins/dist from their sources.
 bundle:

@@ -96,7 +96,12 @@ func TestCustomIntegrationsThroughTheCLI(t *testing.T) {
 	if !strings.Contains(r.stdout, "installed status: custom integration with 2 actions") || !strings.Contains(r.stdout, "--secret api_key") {
 		t.Errorf("new: %s", r.stdout)
 	}
-	must("s3cret\n", "integrations", "configure", "status", "--secret", "api_key", "--allow-private-networks", "--no-check")
+	if r := must("s3cret\n", "integrations", "configure", "status", "--secret", "api_key", "--allow-private-networks"); !strings.Contains(r.stdout, "passed") {
+		t.Errorf("configure with a check: %s", r.stdout)
+	}
+	if r := run("", "integrations", "authorize", "status"); r.code == 0 || !strings.Contains(r.stderr, "does not sign in with OAuth2 authorization code") {
+		t.Errorf("authorize: %+v", r)
+	}
 	if r := must("", "invoke", "status", "ticket", "--input", `{"id":7}`); !strings.Contains(r.stdout, `"7"`) {
 		t.Errorf("by hand: %s", r.stdout)
 	}
