@@ -126,7 +126,9 @@ func (in *Integrations) List(ctx context.Context) (*Listing, error) {
 		l.Installed = append(l.Installed, s)
 	}
 	for _, name := range sortedNames(best) {
-		if !installed[name] {
+		// The REST connector is the engine of custom integrations, not an
+		// integration of its own: integrations new and import-openapi use it.
+		if !installed[name] && !(name == RESTConnector && best[name].Source == SourceBundled) {
 			l.Available = append(l.Available, best[name])
 		}
 	}
@@ -323,6 +325,9 @@ func (in *Integrations) InstallLink(ctx context.Context, path string) (*InstallR
 }
 
 func (in *Integrations) install(ctx context.Context, ref string, link bool) (*InstallResult, error) {
+	if ref == RESTConnector && !link {
+		return nil, fmt.Errorf("%q is the engine custom integrations run on, not an integration to install; make one with roost integrations new NAME or roost integrations import-openapi FILE", RESTConnector)
+	}
 	h := in.h
 	st, err := h.openStore()
 	if err != nil {

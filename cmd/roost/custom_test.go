@@ -113,7 +113,10 @@ func TestCustomIntegrationsThroughTheCLI(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, "method \"FETCH\"") || !strings.Contains(r.stderr, "Bad Name") {
 		t.Errorf("bad definition: %+v", r)
 	}
-	if r := run("", "integrations", "list"); !strings.Contains(r.stdout, "tickets") || !strings.Contains(r.stdout, "fromfile") {
+	if r := run("", "integrations", "install", "rest"); r.code == 0 || !strings.Contains(r.stderr, "engine custom integrations run on") {
+		t.Errorf("install rest: %+v", r)
+	}
+	if r := run("", "integrations", "list"); !strings.Contains(r.stdout, "tickets") || !strings.Contains(r.stdout, "fromfile") || strings.Contains(r.stdout, "  rest ") {
 		t.Errorf("list: %s", r.stdout)
 	}
 }
