@@ -18,7 +18,9 @@
 //	options/<integration>/meta        Options: when the tool's accounts were last pulled, how many
 //	options/<integration>/chunkNNNNN  []abi.Account, 2,000 per key (large values live in the value log)
 //	draft/<integration>               Draft: unsaved mapping changes and what suggest left ambiguous
-//	crate/<name>                      UnpackedCrate: the integrations it needs
+//	crate/<name>                      UnpackedCrate: its definition, the integrations it needs, orgs and variables
+//	run/<id:020d>                     RunRecord: a workflow run with every step's input, output, error and timing
+//	seq/run                           the last run id, decimal
 //	request/<id:020d>                 Request: an integration request and its votes
 //	seq/request                       the last request id, decimal
 //

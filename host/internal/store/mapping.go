@@ -1,6 +1,10 @@
 package store
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -45,6 +49,96 @@ type UnpackedCrate struct {
 	Version      string    `json:"version"`
 	Integrations []string  `json:"integrations"`
 	UnpackedAt   time.Time `json:"unpacked_at"`
+	// Orgs are the organizations its workflows run for; Vars its settings.
+	Orgs []string       `json:"orgs,omitempty"`
+	Vars map[string]any `json:"vars,omitempty"`
+	// Crate is the crate definition (crates.Crate as JSON).
+	Crate json.RawMessage `json:"crate,omitempty"`
+	// Source is "bundled" or the path it was unpacked from.
+	Source string `json:"source,omitempty"`
+}
+
+// UnpackedCrates returns every unpacked crate, by name.
+func (s *Store) UnpackedCrates() ([]UnpackedCrate, error) {
+	var out []UnpackedCrate
+	err := s.view(func(tx *badger.Txn) error {
+		return eachJSON(tx, key("crate", ""), func(_ string, c *UnpackedCrate) error {
+			out = append(out, *c)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// DeleteUnpackedCrate removes an unpacked crate; ErrNotFound if none.
+func (s *Store) DeleteUnpackedCrate(name string) error {
+	return s.update(func(tx *badger.Txn) error {
+		if _, err := tx.Get(key("crate", name)); err != nil {
+			return ErrNotFound
+		}
+		return tx.Delete(key("crate", name))
+	})
+}
+
+// RunRecord is a recorded workflow run (workflow.Run as JSON).
+type RunRecord struct {
+	ID       int             `json:"id"`
+	Crate    string          `json:"crate"`
+	Workflow string          `json:"workflow"`
+	Org      string          `json:"org"`
+	Status   string          `json:"status"`
+	Started  time.Time       `json:"started_at"`
+	Run      json.RawMessage `json:"run"`
+}
+
+var keyRunSeq = key("seq", "run")
+
+// AddRun records a run and gives it the next id.
+func (s *Store) AddRun(r RunRecord) (RunRecord, error) {
+	err := s.update(func(tx *badger.Txn) error {
+		last := 0
+		if item, err := tx.Get(keyRunSeq); err == nil {
+			raw, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			last, _ = strconv.Atoi(string(raw))
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		r.ID = last + 1
+		if err := tx.Set(keyRunSeq, []byte(strconv.Itoa(r.ID))); err != nil {
+			return err
+		}
+		return setJSON(tx, key("run", fmt.Sprintf("%020d", r.ID)), r)
+	})
+	return r, err
+}
+
+// Runs returns the newest runs first, at most limit (0: all).
+func (s *Store) Runs(limit int) ([]RunRecord, error) {
+	var out []RunRecord
+	err := s.view(func(tx *badger.Txn) error {
+		return eachJSON(tx, key("run", ""), func(_ string, r *RunRecord) error {
+			r.Run = nil // the list shows summaries
+			out = append(out, *r)
+			return nil
+		})
+	})
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, err
+}
+
+// Run returns one run; ErrNotFound if none.
+func (s *Store) Run(id int) (RunRecord, error) {
+	var r RunRecord
+	err := s.view(func(tx *badger.Txn) error { return getJSON(tx, key("run", fmt.Sprintf("%020d", id)), &r) })
+	return r, err
 }
 
 // PutUnpackedCrate records an unpacked crate.

@@ -1,0 +1,111 @@
+package host_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/roosthq/roost/host"
+	"github.com/roosthq/roost/plugins/fakes/fakedata"
+	"github.com/roosthq/roost/plugins/fakes/halopsa"
+)
+
+func TestCrateUnpackAndRunAgainstHaloPSA(t *testing.T) {
+	ctx := context.Background()
+	companies := fakedata.Companies(5, 4)
+	fake, err := halopsa.Start(halopsa.Options{Clients: halopsa.MakeClients(companies)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	h := openBundled(t, newHome(t))
+	var orgs []host.Organization
+	for _, c := range companies[:3] {
+		o, err := h.Organizations().Add(ctx, host.OrgInput{Name: c.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		orgs = append(orgs, o)
+	}
+	cr := h.Crates()
+	// Two unmet needs, both reported; nothing unpacked.
+	_, err = cr.Unpack(ctx, "psa-ticket-for-orgs", host.UnpackOptions{Orgs: []string{orgs[0].ID}, Vars: map[string]string{"colour": "red"}})
+	var ue *host.UnmetError
+	if !errors.As(err, &ue) || len(ue.Unmet) != 2 || !strings.Contains(err.Error(), "halopsa: not installed") || !strings.Contains(err.Error(), "no variable colour") {
+		t.Fatalf("unmet: %v", err)
+	}
+	list, _ := cr.List(ctx)
+	if len(list) != 1 || list[0].Unpacked || list[0].Needs[0].Status != "not installed" {
+		t.Fatalf("list after a refused unpack: %+v", list)
+	}
+	installHalo(t, h, fake)
+	// Installed and configured, but not mapped: unmet again, with the fix.
+	_, err = cr.Unpack(ctx, "psa-ticket-for-orgs", host.UnpackOptions{Orgs: []string{orgs[0].ID, orgs[1].ID}})
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "2 organizations are not mapped") || !strings.Contains(err.Error(), "roost mapping refresh halopsa") {
+		t.Fatalf("unmapped: %v", err)
+	}
+	mp := h.Mappings()
+	if _, err := mp.Refresh(ctx, "halopsa", host.RefreshOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mp.Suggest(ctx, "halopsa", host.SuggestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mp.Save(ctx, "halopsa"); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := cr.Unpack(ctx, "psa-ticket-for-orgs", host.UnpackOptions{Orgs: []string{orgs[0].ID, orgs[1].ID}, Plan: true})
+	if err != nil || !plan.Planned || len(plan.Triggers) != 2 {
+		t.Fatalf("plan: %+v %v", plan, err)
+	}
+	if l, _ := cr.List(ctx); l[0].Unpacked {
+		t.Fatal("--plan unpacked")
+	}
+	res, err := cr.Unpack(ctx, "psa-ticket-for-orgs", host.UnpackOptions{Orgs: []string{orgs[0].ID, orgs[1].ID}, Vars: map[string]string{"summary": "Check-in"}})
+	if err != nil || strings.Join(res.Orgs, ",") != orgs[0].ID+","+orgs[1].ID {
+		t.Fatalf("unpack: %+v %v", res, err)
+	}
+	// Uninstalling the integration is refused while the crate needs it.
+	if _, err := h.Integrations().Uninstall(ctx, "halopsa", host.UninstallOptions{}); err == nil {
+		t.Error("uninstalled an integration an unpacked crate needs")
+	}
+
+	// A run makes exactly the expected requests for the org's mapped account.
+	acct, _ := mp.AccountFor(ctx, "halopsa", orgs[1].ID)
+	fake.ResetRequests()
+	var live []string
+	rec, run, err := cr.Run(ctx, "open-review-ticket", orgs[1].ID, host.RunOptions{OnStep: func(s host.StepRecord) { live = append(live, s.ID) }})
+	if err != nil || run.Status != "succeeded" || rec.ID != 1 {
+		t.Fatalf("run: %+v %+v %v", rec, run, err)
+	}
+	var got []string
+	for _, r := range fake.Requests() {
+		got = append(got, r.Method+" "+r.Path+"?"+r.Query)
+	}
+	want := "GET /api/Client/" + acct.AccountID + "?|GET /api/Tickets?client_id=" + acct.AccountID + "|POST /api/Tickets?"
+	if strings.Join(got, "|") != want {
+		t.Errorf("requests:\n got %v\nwant %s", got, want)
+	}
+	tickets := fake.Tickets()
+	if len(tickets) != 1 || tickets[0].Summary != "Check-in — "+companies[1].Name {
+		t.Errorf("tickets: %+v", tickets)
+	}
+	if strings.Join(live, ",") != "client,tickets,ticket" {
+		t.Errorf("live steps: %v", live)
+	}
+	_, stored, err := cr.RunByID(ctx, rec.ID)
+	if err != nil || len(stored.Steps) != 3 || string(stored.Steps[0].Input) != `{"id":"`+acct.AccountID+`"}` || stored.Steps[2].Output == nil {
+		t.Errorf("stored run: %+v %v", stored, err)
+	}
+	// Not unpacked for the third organization.
+	if _, _, err := cr.Run(ctx, "open-review-ticket", orgs[2].ID, host.RunOptions{}); err == nil || !strings.Contains(err.Error(), "not for") {
+		t.Errorf("run for another org: %v", err)
+	}
+	if err := cr.Remove(ctx, "psa-ticket-for-orgs"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Integrations().Uninstall(ctx, "halopsa", host.UninstallOptions{}); err != nil {
+		t.Errorf("uninstall after the crate was removed: %v", err)
+	}
+}
