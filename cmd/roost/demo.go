@@ -2,248 +2,214 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/roosthq/roost/host"
-	"github.com/roosthq/roost/sdk/abi"
+	"github.com/roosthq/roost/plugins"
+	"github.com/roosthq/roost/plugins/fakes/connectwise"
+	"github.com/roosthq/roost/plugins/fakes/fakedata"
+	"github.com/roosthq/roost/plugins/fakes/halopsa"
 )
-
-const modulePath = "github.com/roosthq/roost"
 
 func demoCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "demo",
-		Usage: "build the example connector and show Roost running it against a local fake API",
-		Description: `Run from a Roost checkout ("go run ./cmd/roost demo"). In a fresh temporary
-home, the demo builds examples/hello to WebAssembly with the Go toolchain,
-starts a fake tool API on 127.0.0.1, loads the connector in the sandbox,
-configures it (the API token stays in the host, which injects it into the
-connector's requests), calls its actions, pages through its organizations,
-shows a failing credential check, and measures warm call latency.`,
+		Usage: "show Roost's main job end to end against local fake HaloPSA and ConnectWise servers",
+		Description: `In a fresh temporary home, the demo starts local fake HaloPSA and ConnectWise
+PSA servers (on 127.0.0.1, following the vendors' API contracts) with
+realistic customer lists, installs and configures the bundled connectors
+(secrets sealed, connection checks), imports your organizations, pulls each
+tool's accounts, suggests the mapping with the default rules and saves it,
+unpacks a crate for two organizations and runs its workflow for each,
+printing every step. Nothing outside the temporary home is touched, and
+only loopback addresses are used.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "source", Usage: "the Roost checkout to build from (default: found from the current directory)"},
 			&cli.BoolFlag{Name: "keep", Usage: "keep the temporary home and print its path"},
+			&cli.StringFlag{Name: "cache", Hidden: true, Usage: "a compiled-code cache directory to share (tests)"},
 		},
 		Action: demo,
 	}
 }
 
+func step(w io.Writer, format string, args ...any) { printf(w, "\n==> "+format+"\n", args...) }
+func done(w io.Writer, format string, args ...any) { printf(w, "    "+format+"\n", args...) }
+
 func demo(c *cli.Context) error {
 	w := c.App.Writer
 	ctx := c.Context
-	src := c.String("source")
-	if src == "" {
-		var err error
-		if src, err = findCheckout(); err != nil {
-			return err
-		}
-	}
+	start := time.Now()
 	home, err := os.MkdirTemp("", "roost-demo-")
 	if err != nil {
 		return err
 	}
 	if c.Bool("keep") {
-		defer printf(w, "\nhome kept at %s\n", home)
+		defer printf(w, "\nhome kept at %s (roost --home %s mapping show halopsa)\n", home, home)
 	} else {
 		defer os.RemoveAll(home)
 	}
-
-	step(w, "building examples/hello for GOOS=wasip1 GOARCH=wasm (-buildmode=c-shared)")
-	start := time.Now()
-	wasm := filepath.Join(home, "hello.wasm")
-	if err := buildConnector(ctx, filepath.Join(src, "examples", "hello"), wasm); err != nil {
-		return err
+	if cache := c.String("cache"); cache != "" {
+		if err := os.Symlink(cache, filepath.Join(home, "cache")); err != nil {
+			return err
+		}
 	}
-	fi, _ := os.Stat(wasm)
-	done(w, "%s in %v", humanBytes(int(fi.Size())), since(start))
-
-	step(w, "starting a fake tool API on 127.0.0.1 (it wants the bearer token \"demo-token\")")
-	api, err := startFakeAPI()
+	h, err := host.Open(ctx, host.Config{Home: home, Bundled: plugins.Bundled()})
 	if err != nil {
 		return err
 	}
-	defer api.Close()
-	done(w, "listening at %s", api.URL)
+	defer h.Close(context.Background())
 
-	step(w, "opening a host in a fresh home %s", home)
-	h, err := host.Open(ctx, host.Config{Home: home, HTTP: host.HTTPConfig{AllowPrivateNetworks: true}})
+	companies := fakedata.Companies(40, 7)
+	step(w, "Starting local fake HaloPSA and ConnectWise PSA servers with 40 and 35 customers")
+	halo, err := halopsa.Start(halopsa.Options{Clients: halopsa.MakeClients(companies)})
 	if err != nil {
 		return err
 	}
-	defer closeHost(h)
-	printf(w, "    loopback access is allowed here only because the fake API is local\n")
-
-	step(w, "loading the connector: compile, check the ABI, read the manifest")
-	start = time.Now()
-	conn, err := h.LoadFile(ctx, wasm)
+	defer halo.Close()
+	cw, err := connectwise.Start(connectwise.Options{Companies: connectwise.MakeCompanies(companies[5:])})
 	if err != nil {
 		return err
 	}
-	m := conn.Manifest()
-	done(w, "%s %s, ABI v%s, %d actions, capabilities: %s (%v)", m.Name, m.Version, m.ABI, len(m.Actions), capNames(m.Capabilities), since(start))
-	for _, a := range m.Actions {
-		printf(w, "      %-8s %s\n", a.Name, a.Description)
-	}
+	defer cw.Close()
+	done(w, "HaloPSA at %s (OAuth2 client credentials), ConnectWise at %s (Basic company+public:private, clientId)", halo.URL(), cw.BaseURL())
 
-	step(w, "configuring it (token is a secret field: the connector never sees it)")
-	cl, err := conn.Configure(map[string]any{"greeting": "Welcome", "base_url": api.URL, "token": "demo-token"})
-	if err != nil {
-		return err
-	}
-	if err := demoCall(ctx, w, cl, "greet", `{"name":"Ada"}`); err != nil {
-		return err
-	}
-	if err := demoCall(ctx, w, cl, "status", `{}`); err != nil {
-		return err
-	}
-	res, err := cl.Check(ctx)
-	if err != nil {
-		return err
-	}
-	printf(w, "    check: %s\n", res.Message)
-
-	step(w, "listing the tool's organizations, 2 a page")
-	cursor, pages := "", 0
-	for {
-		page, err := cl.Organizations(ctx, abi.PageRequest{Cursor: cursor, Size: 2})
+	in := h.Integrations()
+	step(w, "Installing and configuring the bundled connectors (secrets are sealed; each configuration is checked)")
+	yes := true
+	for _, cfg := range []struct {
+		name    string
+		set     map[string]any
+		secrets map[string]string
+	}{
+		{"halopsa", map[string]any{"base_url": halo.URL(), "client_id": "roost-client"}, map[string]string{"client_secret": "roost-secret"}},
+		{"connectwise", map[string]any{"base_url": cw.BaseURL(), "company_id": "roost", "public_key": "pub", "client_id": connectwise.DefaultClientID},
+			map[string]string{"private_key": "priv"}},
+	} {
+		t := time.Now()
+		res, err := in.Install(ctx, cfg.name)
 		if err != nil {
 			return err
 		}
-		pages++
-		for _, a := range page.Accounts {
-			printf(w, "      page %d  %-3s %-20s %s\n", pages, a.ID, a.Name, strings.Join(a.Domains, ", "))
-		}
-		if page.Next == "" || pages > 100 {
-			break
-		}
-		cursor = page.Next
-	}
-
-	step(w, "a configuration with a wrong token fails its check, with a structured error")
-	bad, err := conn.Configure(map[string]any{"base_url": api.URL, "token": "wrong"})
-	if err != nil {
-		return err
-	}
-	_, err = bad.Check(ctx)
-	var ce *host.CallError
-	if !errors.As(err, &ce) {
-		return fmt.Errorf("expected the check to fail, got %v", err)
-	}
-	done(w, "code %s: %s", ce.Code, ce.Message)
-
-	step(w, "measuring 2000 warm calls of the no-op action")
-	lat := make([]time.Duration, 0, 2000)
-	for range 2000 {
-		t := time.Now()
-		if _, err := cl.Invoke(ctx, "noop", nil); err != nil {
+		cr, err := in.Configure(ctx, cfg.name, host.ConfigureInput{Config: "default", Set: cfg.set, Secrets: cfg.secrets, AllowPrivateNetworks: &yes})
+		if err != nil {
 			return err
 		}
-		lat = append(lat, time.Since(t))
+		check := "no check"
+		if cr.Check != nil {
+			check = cr.Check.Message
+			if !cr.Check.OK {
+				return fmt.Errorf("%s check failed: %s", cfg.name, cr.Check.Message)
+			}
+		}
+		done(w, "%s %s installed and configured in %s: check passed — %s", cfg.name, res.Integration.Version, since(t), check)
 	}
-	slices.Sort(lat)
-	st := conn.Stats()
-	done(w, "median %v, p99 %v; %d instance(s) warm, %s of guest memory", lat[len(lat)/2], lat[len(lat)*99/100], st.Instances, humanBytes(int(st.IdleMemoryBytes)))
 
-	printf(w, "\nRoost ran a sandboxed connector end to end. Next: roost connector inspect, roost invoke, docs/abi.md.\n")
-	return nil
-}
-
-func demoCall(ctx context.Context, w io.Writer, cl *host.Client, action, input string) error {
-	start := time.Now()
-	out, err := cl.Invoke(ctx, action, json.RawMessage(input))
+	step(w, "Importing 30 organizations from CSV, named the way an MSP writes them")
+	var csv strings.Builder
+	csv.WriteString("organizationName,orgSlug,managingOrgId,domain,isEnabled,tagNames\n")
+	if _, err := h.Organizations().Add(ctx, host.OrgInput{Name: "Roost MSP", ID: "roost-msp", Own: true}); err != nil {
+		return err
+	}
+	for i, co := range companies[:30] {
+		name := co.Name
+		switch i % 3 {
+		case 0:
+			name = strings.ToUpper(name)
+		case 1:
+			name = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, " Inc."), " LLC"), " Ltd")
+		}
+		domain := ""
+		if i%5 == 0 {
+			domain = co.Domain
+		}
+		tag := "standard"
+		if i%4 == 0 {
+			tag = "gold"
+		}
+		fmt.Fprintf(&csv, "%q,,roost-msp,%s,true,%s\n", name, domain, tag)
+	}
+	rep, err := h.Organizations().Import(ctx, strings.NewReader(csv.String()), host.ImportOptions{Atomic: true})
 	if err != nil {
 		return err
 	}
-	printf(w, "    %s %s -> %s (%v)\n", action, input, out, since(start))
+	done(w, "%d organizations added in one transaction", len(rep.Created))
+
+	mp := h.Mappings()
+	for _, integ := range []string{"halopsa", "connectwise"} {
+		step(w, "Mapping organizations to %s accounts", integ)
+		t := time.Now()
+		rr, err := mp.Refresh(ctx, integ, host.RefreshOptions{PageSize: 10})
+		if err != nil {
+			return err
+		}
+		done(w, "refresh: pulled %d accounts in %d pages (%s)", rr.Accounts, rr.Pages, since(t))
+		sr, err := mp.Suggest(ctx, integ, host.SuggestOptions{Explain: true})
+		if err != nil {
+			return err
+		}
+		done(w, "suggest: %d matched by the default rules, %d ambiguous, %d unmatched (%s)", len(sr.Suggestions), len(sr.Ambiguous), len(sr.Unmatched), sr.Took.Round(time.Millisecond))
+		for _, s := range sr.Suggestions[:min(3, len(sr.Suggestions))] {
+			done(w, "  e.g. %s → %s %q by %s (score %.2f)", s.Org, s.Account, s.AccountName, s.Rule, s.Score)
+		}
+		if len(sr.Unmatched) > 0 {
+			done(w, "  unmatched (not in %s): %s", integ, strings.Join(sr.Unmatched[:min(5, len(sr.Unmatched))], ", "))
+		}
+		saved, err := mp.Save(ctx, integ)
+		if err != nil {
+			return err
+		}
+		done(w, "save: %d mappings written in one transaction", saved.Saved)
+	}
+	page, err := mp.View(ctx, "halopsa", host.ViewOptions{PageSize: 5})
+	if err != nil {
+		return err
+	}
+	done(w, "review (roost mapping show halopsa), page 1 of %d:", page.Pages)
+	for _, r := range page.Rows {
+		acct := "-"
+		if r.Saved != nil {
+			acct = r.Saved.AccountID + " " + r.Saved.AccountName
+		}
+		done(w, "  %-32s → %s", r.OrgName, acct)
+	}
+
+	var chosen []host.MappingRow
+	for _, r := range page.Rows {
+		if r.Saved != nil && len(chosen) < 2 {
+			chosen = append(chosen, r)
+		}
+	}
+	if len(chosen) < 2 {
+		return fmt.Errorf("the demo needs two mapped organizations; the mapping found %d", len(chosen))
+	}
+	ids := []string{chosen[0].Org, chosen[1].Org}
+	step(w, "Unpacking the crate psa-ticket-for-orgs for %s and %s (every need checked first)", ids[0], ids[1])
+	ur, err := h.Crates().Unpack(ctx, "psa-ticket-for-orgs", host.UnpackOptions{Orgs: ids, Vars: map[string]string{"summary": "Quarterly review"}})
+	if err != nil {
+		return err
+	}
+	done(w, "unpacked %s %s: workflows %s; triggers %s", ur.Crate, ur.Version, strings.Join(ur.Workflows, ", "), strings.Join(ur.Triggers, "; "))
+
+	for _, org := range ids {
+		step(w, "Running open-review-ticket for %s", org)
+		rec, run, err := h.Crates().Run(ctx, "open-review-ticket", org, host.RunOptions{OnStep: func(s host.StepRecord) { printStep(w, s) }})
+		if err != nil {
+			return err
+		}
+		done(w, "run %d %s in %s (recorded: roost runs show %d)", rec.ID, run.Status, run.Duration.Round(time.Millisecond), rec.ID)
+	}
+	step(w, "What the fake HaloPSA received")
+	for _, t := range halo.Tickets() {
+		done(w, "ticket %d for client %d (%s): %q", t.ID, t.ClientID, t.ClientName, t.Summary)
+	}
+	printf(w, "\nDone in %s. Next: roost --help; docs/mapping.md; docs/crate-format.md.\n", since(start))
 	return nil
 }
 
-func step(w io.Writer, format string, args ...any) { printf(w, "==> "+format+"\n", args...) }
-func done(w io.Writer, format string, args ...any) { printf(w, "    ok: "+format+"\n", args...) }
-
-func since(t time.Time) time.Duration {
-	d := time.Since(t)
-	switch {
-	case d > time.Second:
-		return d.Round(10 * time.Millisecond)
-	case d > time.Millisecond:
-		return d.Round(10 * time.Microsecond)
-	}
-	return d.Round(100 * time.Nanosecond)
-}
-
-// findCheckout walks up from the working directory to the Roost module root.
-func findCheckout() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module "+modulePath+"\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", usageErrorf("demo: run it inside a Roost checkout (go run ./cmd/roost demo) or pass --source DIR")
-		}
-		dir = parent
-	}
-}
-
-// buildConnector compiles the Go connector in dir to out.
-func buildConnector(ctx context.Context, dir, out string) error {
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
-	}
-	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-buildmode=c-shared", "-o", out, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build %s: %v\n%s", dir, err, b)
-	}
-	return nil
-}
-
-type fakeAPI struct {
-	URL string
-	srv *http.Server
-}
-
-func (f *fakeAPI) Close() { f.srv.Close() }
-
-// startFakeAPI serves GET /status for the hello connector, checking the
-// bearer token the host injects.
-func startFakeAPI() (*fakeAPI, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("start fake API: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if r.Header.Get("Authorization") != "Bearer demo-token" {
-			w.WriteHeader(http.StatusUnauthorized)
-			w.Write([]byte(`{"error":"invalid token"}`))
-			return
-		}
-		w.Write([]byte(`{"service":"fake-psa","healthy":true}`))
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	return &fakeAPI{URL: "http://" + ln.Addr().String(), srv: srv}, nil
-}
+func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }

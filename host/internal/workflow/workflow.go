@@ -161,9 +161,9 @@ func (p *Program) Run(ctx context.Context, org *Org, vars map[string]any, call C
 	return run
 }
 
-func (p *Program) step(ctx context.Context, s *step, e *env, machine *vm.VM, call Call, o Options) StepRecord {
+func (p *Program) step(ctx context.Context, s *step, e *env, machine *vm.VM, call Call, o Options) (rec StepRecord) {
 	start := time.Now()
-	rec := StepRecord{ID: s.def.ID, Action: s.def.Action}
+	rec = StepRecord{ID: s.def.ID, Action: s.def.Action}
 	defer func() { rec.Duration = time.Since(start) }()
 	if s.cond != nil {
 		v, err := machine.Run(s.cond, e)

@@ -47,6 +47,9 @@ func TestRunEvaluatesInputsConditionsLoopsAndRecordsSteps(t *testing.T) {
 	if run.Status != "succeeded" || len(run.Steps) != 6 {
 		t.Fatalf("run: %+v", run)
 	}
+	if run.Steps[0].Duration <= 0 || run.Duration < run.Steps[0].Duration {
+		t.Errorf("timings: step %v, run %v", run.Steps[0].Duration, run.Duration)
+	}
 	s := run.Steps
 	if string(s[0].Input) != `{"id":"101","limit":5}` || !s[1].Skipped || s[2].Items != 2 || s[3].Attempts != 3 || s[4].Error != "boom" {
 		t.Errorf("steps: %+v", s)
