@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/roosthq/roost/crates"
 	"github.com/roosthq/roost/host"
 	"github.com/roosthq/roost/plugins"
 )
@@ -128,7 +129,14 @@ func Run(args []string, o Options) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(o.Stderr, "roost: "+oneLine(describe(err)))
+	var unmet *host.UnmetError
+	var crateErr *crates.Error
+	if errors.As(err, &unmet) || errors.As(err, &crateErr) {
+		// Lists read better one item a line.
+		fmt.Fprintln(o.Stderr, "roost: "+strings.TrimSpace(err.Error()))
+	} else {
+		fmt.Fprintln(o.Stderr, "roost: "+oneLine(describe(err)))
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
