@@ -32,6 +32,7 @@ bench:
     go test ./host -run '^$' -bench 'ReloadLatency' -benchtime 5x
     go test ./host/internal/openapi -run '^$' -bench 'Import' -benchtime 3x -benchmem
     go test ./host -run '^$' -bench 'CustomCallOverhead' -benchtime 5000x -count 3
+    go test ./host/internal/workflow -run '^$' -bench 'StepOverhead' -benchtime 2000x
 
 # Rebuild the bundled connectors in plugins/dist from their sources.
 bundle:
