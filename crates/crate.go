@@ -31,7 +31,17 @@ type Need struct {
 	Version      string   `yaml:"version" json:"version,omitempty"`
 	Actions      []string `yaml:"actions" json:"actions,omitempty"`
 	Capabilities []string `yaml:"capabilities" json:"capabilities,omitempty"`
+	// NoMapping says the workflows do not use the organizations' accounts
+	// in this integration, so unpacking does not require them mapped.
+	NoMapping bool `yaml:"no_mapping" json:"no_mapping,omitempty"`
 }
+
+// Builtin is the namespace of Roost's own actions, usable without
+// declaring an integration: roost.add_organization and roost.map.
+const Builtin = "roost"
+
+// BuiltinActions are Roost's own workflow actions.
+var BuiltinActions = []string{"add_organization", "map"}
 
 // Variable is a crate setting given at unpack time (--var k=v).
 type Variable struct {
@@ -227,6 +237,10 @@ func Parse(file string, data []byte) (*Crate, error) {
 			integ, action, ok := strings.Cut(s.Action, ".")
 			if !ok || integ == "" || action == "" {
 				add(at("workflows", i, "steps", j, "action"), sf+".action", "%q: want integration.action", s.Action)
+			} else if integ == Builtin {
+				if !contains(BuiltinActions, action) {
+					add(at("workflows", i, "steps", j, "action"), sf+".action", "roost has no action %q (it has %s)", action, strings.Join(BuiltinActions, ", "))
+				}
 			} else if n := needs[integ]; n == nil {
 				add(at("workflows", i, "steps", j, "action"), sf+".action", "uses %s, which is not among the crate's integrations", integ)
 			} else if len(n.Actions) > 0 && !contains(n.Actions, action) {

@@ -146,6 +146,9 @@ func (cr *Crates) need(st *store.Store, n crates.Need, orgs []string) (NeedStatu
 		return ns, []Unmet{{Integration: n.Name, Problem: "not configured", Fix: "roost integrations configure " + n.Name + " --set …"}}
 	}
 	ns.Status = "configured"
+	if n.NoMapping {
+		return ns, nil
+	}
 	saved, _ := savedByOrg(st, n.Name)
 	var unmapped []string
 	for _, o := range orgs {
@@ -499,6 +502,9 @@ func (cr *Crates) Run(ctx context.Context, ref, orgRef string, o RunOptions) (*R
 	}
 	clients := map[string]*Client{}
 	call := func(ctx context.Context, integ, action string, input json.RawMessage) (json.RawMessage, error) {
+		if integ == crates.Builtin {
+			return cr.builtin(ctx, f.u.Name, action, input)
+		}
 		cfg := ""
 		if f.wf.Config != "default" {
 			cfg = configs[integ]
@@ -555,4 +561,82 @@ func (cr *Crates) RunByID(_ context.Context, id int) (*RunRecord, *WorkflowRun, 
 		return nil, nil, err
 	}
 	return &r, &run, nil
+}
+
+// builtin runs Roost's own workflow actions.
+func (cr *Crates) builtin(ctx context.Context, crate, action string, input json.RawMessage) (json.RawMessage, error) {
+	switch action {
+	case "add_organization":
+		var in struct {
+			Name       string            `json:"name"`
+			Domains    []string          `json:"domains"`
+			Tags       []string          `json:"tags"`
+			Attributes map[string]string `json:"attributes"`
+		}
+		if err := json.Unmarshal(input, &in); err != nil || strings.TrimSpace(in.Name) == "" {
+			return nil, fmt.Errorf("roost.add_organization: want {name, domains?, tags?, attributes?}")
+		}
+		orgs := cr.h.Organizations()
+		// An organization that already carries one of these attributes, or
+		// this name, is the same one: adding is idempotent.
+		all, err := orgs.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range all {
+			same := strings.EqualFold(o.Name, strings.TrimSpace(in.Name))
+			for k, v := range in.Attributes {
+				if v != "" && o.Attributes[k] == v {
+					same = true
+				}
+			}
+			if same {
+				// Record what the existing organization lacked (its id in
+				// the tool), so the next steps and syncs find it.
+				ch := OrgChange{Attributes: map[string]*string{}}
+				for k, v := range in.Attributes {
+					if o.Attributes[k] == "" && v != "" {
+						v := v
+						ch.Attributes[k] = &v
+					}
+				}
+				if len(ch.Attributes) > 0 {
+					if o, err = orgs.Update(ctx, o.ID, ch); err != nil {
+						return nil, err
+					}
+				}
+				return json.Marshal(map[string]any{"id": o.ID, "name": o.Name, "created": false, "attributes": o.Attributes})
+			}
+		}
+		o, err := orgs.Add(ctx, OrgInput{Name: in.Name, Domains: in.Domains, Tags: in.Tags, Attributes: in.Attributes})
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(map[string]any{"id": o.ID, "name": o.Name, "created": true, "attributes": o.Attributes})
+	case "map":
+		var in struct {
+			Integration, Org, Account, AccountName string
+		}
+		if err := json.Unmarshal(input, &in); err != nil || in.Integration == "" || in.Org == "" || in.Account == "" {
+			return nil, fmt.Errorf("roost.map: want {integration, org, account, accountname?}")
+		}
+		st, err := cr.h.openStore()
+		if err != nil {
+			return nil, err
+		}
+		org, err := findOrg(st, in.Org)
+		if err != nil {
+			return nil, err
+		}
+		if m, err := st.MappingOf(in.Integration, org.ID); err == nil && m.SetBy == SetByUser {
+			return json.Marshal(map[string]any{"org": org.ID, "account": m.AccountID, "kept": "mapped by hand"})
+		}
+		m := store.Mapping{Integration: in.Integration, OrgID: org.ID, AccountID: in.Account, AccountName: in.AccountName,
+			SetBy: "crate:" + crate, SetAt: time.Now().UTC()}
+		if err := st.PutMappings([]store.Mapping{m}); err != nil {
+			return nil, err
+		}
+		return json.Marshal(map[string]any{"org": org.ID, "account": in.Account})
+	}
+	return nil, fmt.Errorf("roost has no action %q", action)
 }

@@ -36,7 +36,7 @@ func TestCrateUnpackAndRunAgainstHaloPSA(t *testing.T) {
 		t.Fatalf("unmet: %v", err)
 	}
 	list, _ := cr.List(ctx)
-	if len(list) != 1 || list[0].Unpacked || list[0].Needs[0].Status != "not installed" {
+	if len(list) != 2 || list[0].Unpacked || list[0].Needs[0].Status != "not installed" {
 		t.Fatalf("list after a refused unpack: %+v", list)
 	}
 	installHalo(t, h, fake)
@@ -107,5 +107,42 @@ func TestCrateUnpackAndRunAgainstHaloPSA(t *testing.T) {
 	}
 	if _, err := h.Integrations().Uninstall(ctx, "halopsa", host.UninstallOptions{}); err != nil {
 		t.Errorf("uninstall after the crate was removed: %v", err)
+	}
+}
+
+func TestSyncCrateCreatesAndMapsOrganizations(t *testing.T) {
+	ctx := context.Background()
+	companies := fakedata.Companies(6, 8)
+	fake, err := halopsa.Start(halopsa.Options{Clients: halopsa.MakeClients(companies)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	h := openBundled(t, newHome(t))
+	installHalo(t, h, fake)
+	orgs := h.Organizations()
+	if _, err := orgs.Add(ctx, host.OrgInput{Name: "Roost MSP", ID: "msp", Own: true}); err != nil {
+		t.Fatal(err)
+	}
+	existing, _ := orgs.Add(ctx, host.OrgInput{Name: companies[2].Name})
+	if _, err := h.Crates().Unpack(ctx, "sync-psa-customers", host.UnpackOptions{Orgs: []string{"msp"}}); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ {
+		_, run, err := h.Crates().Run(ctx, "sync-customers", "msp", host.RunOptions{})
+		if err != nil || run.Status != "succeeded" {
+			t.Fatalf("round %d: %+v %v", round, run, err)
+		}
+	}
+	all, _ := orgs.List(ctx)
+	if len(all) != 7 { // the MSP and one per client, the existing one reused
+		t.Fatalf("%d organizations after two syncs", len(all))
+	}
+	maps, _ := h.Mappings().List(ctx, "halopsa")
+	if len(maps) != 6 {
+		t.Fatalf("%d mappings", len(maps))
+	}
+	if a, err := h.Mappings().AccountFor(ctx, "halopsa", existing.ID); err != nil || a.AccountID != "102" {
+		t.Errorf("the existing organization: %+v %v", a, err)
 	}
 }
