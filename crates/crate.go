@@ -58,7 +58,8 @@ type Workflow struct {
 	Description string `yaml:"description" json:"description,omitempty"`
 	// Config says which configuration an integration call uses: "mapped"
 	// (the default: the one the org's mapping was pulled with, else the
-	// integration's default) or "default".
+	// integration's default), "mapped-only" (the mapping's, and a call for
+	// an unmapped organization fails) or "default".
 	Config string `yaml:"config" json:"config,omitempty"`
 	Steps  []Step `yaml:"steps" json:"steps"`
 }
@@ -217,9 +218,9 @@ func Parse(file string, data []byte) (*Crate, error) {
 		}
 		wfs[w.Name] = true
 		switch w.Config {
-		case "", "mapped", "default":
+		case "", "mapped", "mapped-only", "default":
 		default:
-			add(at("workflows", i, "config"), f+".config", "%q: want mapped or default", w.Config)
+			add(at("workflows", i, "config"), f+".config", "%q: want mapped, mapped-only or default", w.Config)
 		}
 		if len(w.Steps) == 0 {
 			add(at("workflows", i), f+".steps", "a workflow needs at least one step")

@@ -507,7 +507,11 @@ func (cr *Crates) Run(ctx context.Context, ref, orgRef string, o RunOptions) (*R
 		}
 		cfg := ""
 		if f.wf.Config != "default" {
-			cfg = configs[integ]
+			c, mapped := configs[integ]
+			if !mapped && f.wf.Config == "mapped-only" {
+				return nil, fmt.Errorf("%s is not mapped to an account in %s, and workflow %s calls only mapped accounts", org.ID, integ, f.wf.Name)
+			}
+			cfg = c
 		}
 		cl, ok := clients[integ+"/"+cfg]
 		if !ok {

@@ -3,8 +3,10 @@ package host_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roosthq/roost/host"
 	"github.com/roosthq/roost/plugins/fakes/fakedata"
@@ -56,7 +58,7 @@ func TestCrateUnpackAndRunAgainstHaloPSA(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan, err := cr.Unpack(ctx, "psa-ticket-for-orgs", host.UnpackOptions{Orgs: []string{orgs[0].ID, orgs[1].ID}, Plan: true})
-	if err != nil || !plan.Planned || len(plan.Triggers) != 2 {
+	if err != nil || !plan.Planned || len(plan.Triggers) != 3 {
 		t.Fatalf("plan: %+v %v", plan, err)
 	}
 	if l, _ := cr.List(ctx); l[0].Unpacked {
@@ -144,5 +146,73 @@ func TestSyncCrateCreatesAndMapsOrganizations(t *testing.T) {
 	}
 	if a, err := h.Mappings().AccountFor(ctx, "halopsa", existing.ID); err != nil || a.AccountID != "102" {
 		t.Errorf("the existing organization: %+v %v", a, err)
+	}
+}
+
+// TestServeRunsWebhookAndCronTriggers runs the trigger server: a webhook
+// is answered 202 and its run happens; a cron minute queues runs for the
+// crate's organizations, once per minute.
+func TestServeRunsWebhookAndCronTriggers(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	companies := fakedata.Companies(4, 5)
+	fake, err := halopsa.Start(halopsa.Options{Clients: halopsa.MakeClients(companies)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	h := openBundled(t, newHome(t))
+	installHalo(t, h, fake)
+	var ids []string
+	for _, c := range companies[:2] {
+		o, _ := h.Organizations().Add(ctx, host.OrgInput{Name: c.Name})
+		ids = append(ids, o.ID)
+	}
+	mp := h.Mappings()
+	mp.Refresh(ctx, "halopsa", host.RefreshOptions{})
+	mp.Suggest(ctx, "halopsa", host.SuggestOptions{})
+	mp.Save(ctx, "halopsa")
+	cr := h.Crates()
+	if _, err := cr.Unpack(ctx, "psa-ticket-for-orgs", host.UnpackOptions{Orgs: ids}); err != nil {
+		t.Fatal(err)
+	}
+	runs := make(chan string, 16)
+	addr := make(chan string, 1)
+	srv := cr.NewServer(host.ServeOptions{Addr: "127.0.0.1:0", Listening: func(a string) { addr <- a },
+		OnRun: func(j host.Job, org string, run *host.WorkflowRun, err error) {
+			status := "error"
+			if err == nil {
+				status = run.Status
+			}
+			runs <- j.Trigger + " " + org + " " + status
+		}})
+	go srv.Serve(ctx)
+	base := "http://" + <-addr
+	resp, err := http.Post(base+"/hooks/psa-ticket-for-orgs/review?org="+ids[1], "application/json", strings.NewReader(`{"reason":"test"}`))
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("webhook: %v %v", resp, err)
+	}
+	if got := <-runs; got != "webhook review "+ids[1]+" succeeded" {
+		t.Errorf("webhook run: %s", got)
+	}
+	if resp, _ := http.Post(base+"/hooks/psa-ticket-for-orgs/nope", "", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown webhook: %d", resp.StatusCode)
+	}
+	srv.Tick(ctx, time.Date(2027, 1, 1, 8, 0, 30, 0, time.UTC)) // "0 8 1 */3 *"
+	got := []string{<-runs, <-runs}
+	if got[0] != "cron 0 8 1 */3 * "+ids[0]+" succeeded" || got[1] != "cron 0 8 1 */3 * "+ids[1]+" succeeded" {
+		t.Errorf("cron runs: %v", got)
+	}
+	srv.Tick(ctx, time.Date(2027, 1, 1, 8, 0, 50, 0, time.UTC)) // the same minute: nothing more
+	select {
+	case extra := <-runs:
+		t.Errorf("a second cron run in one minute: %s", extra)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if n := len(fake.Tickets()); n != 3 {
+		t.Errorf("%d tickets, want 3", n)
+	}
+	if list, _ := cr.Runs(ctx, 0); len(list) != 3 {
+		t.Errorf("%d runs recorded", len(list))
 	}
 }

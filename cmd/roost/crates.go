@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -328,6 +329,58 @@ func runsCommand() *cli.Command {
 					return nil
 				},
 			},
+		},
+	}
+}
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "run unpacked crates' cron and webhook triggers until stopped",
+		Description: `A long-running process. Cron triggers run their workflow for the crate's
+organizations at each scheduled minute; webhooks are received on --addr:
+
+  curl -X POST http://127.0.0.1:8787/hooks/CRATE/WEBHOOK?org=ORG
+
+Every trigger is written to the store as a job before it is acknowledged
+(202), and jobs a stopped server left run when the next one starts. Ctrl-C
+stops after the run in progress.`,
+		Flags: []cli.Flag{&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8787", Usage: "where to receive webhooks"}},
+		Action: func(c *cli.Context) error {
+			h, err := openHost(c, host.Config{})
+			if err != nil {
+				return err
+			}
+			defer closeHost(h)
+			w := c.App.Writer
+			var mu sync.Mutex
+			say := func(format string, args ...any) {
+				mu.Lock()
+				defer mu.Unlock()
+				printf(w, time.Now().Format("15:04:05")+" "+format+"\n", args...)
+			}
+			cr := h.Crates()
+			srv := cr.NewServer(host.ServeOptions{Addr: c.String("addr"),
+				Listening: func(addr string) {
+					triggers, _ := cr.Triggers(c.Context, time.Now())
+					say("serving on %s; %d triggers", addr, len(triggers))
+					for _, t := range triggers {
+						switch t.Kind {
+						case "cron":
+							say("  %s/%s: cron %s, next %s, for %d orgs", t.Crate, t.Workflow, t.Spec, t.Next.Local().Format("2006-01-02 15:04"), len(t.Orgs))
+						case "webhook":
+							say("  %s/%s: POST http://%s%s[?org=ORG]", t.Crate, t.Workflow, addr, t.Path)
+						}
+					}
+				},
+				OnRun: func(j host.Job, org string, run *host.WorkflowRun, err error) {
+					if err != nil {
+						say("%s/%s for %s (%s): %v", j.Crate, j.Workflow, org, j.Trigger, err)
+						return
+					}
+					say("%s/%s for %s (%s): %s in %s", j.Crate, j.Workflow, org, j.Trigger, run.Status, run.Duration.Round(time.Millisecond))
+				}})
+			return srv.Serve(c.Context)
 		},
 	}
 }

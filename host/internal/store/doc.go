@@ -21,6 +21,8 @@
 //	crate/<name>                      UnpackedCrate: its definition, the integrations it needs, orgs and variables
 //	run/<id:020d>                     RunRecord: a workflow run with every step's input, output, error and timing
 //	seq/run                           the last run id, decimal
+//	queue/<id:020d>                   Job: a triggered run not yet done (webhook or cron), kept across restarts
+//	seq/queue                         the last job id, decimal
 //	request/<id:020d>                 Request: an integration request and its votes
 //	seq/request                       the last request id, decimal
 //

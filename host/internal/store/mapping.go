@@ -189,3 +189,56 @@ func (s *Store) Overviews() (all []Overview, orgs int, err error) {
 	})
 	return all, orgs, err
 }
+
+// Job is a queued workflow run, written before a webhook is answered so a
+// crash or restart never drops it.
+type Job struct {
+	ID       int       `json:"id"`
+	Crate    string    `json:"crate"`
+	Workflow string    `json:"workflow"`
+	Orgs     []string  `json:"orgs"`
+	Trigger  string    `json:"trigger"`
+	Payload  []byte    `json:"payload,omitempty"`
+	QueuedAt time.Time `json:"queued_at"`
+}
+
+var keyJobSeq = key("seq", "queue")
+
+// Enqueue records a job and gives it the next id.
+func (s *Store) Enqueue(j Job) (Job, error) {
+	err := s.update(func(tx *badger.Txn) error {
+		last := 0
+		if item, err := tx.Get(keyJobSeq); err == nil {
+			raw, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			last, _ = strconv.Atoi(string(raw))
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		j.ID = last + 1
+		if err := tx.Set(keyJobSeq, []byte(strconv.Itoa(j.ID))); err != nil {
+			return err
+		}
+		return setJSON(tx, key("queue", fmt.Sprintf("%020d", j.ID)), j)
+	})
+	return j, err
+}
+
+// Jobs returns the queued jobs, oldest first.
+func (s *Store) Jobs() ([]Job, error) {
+	var out []Job
+	err := s.view(func(tx *badger.Txn) error {
+		return eachJSON(tx, key("queue", ""), func(_ string, j *Job) error {
+			out = append(out, *j)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// DeleteJob removes a job once it has run.
+func (s *Store) DeleteJob(id int) error {
+	return s.update(func(tx *badger.Txn) error { return tx.Delete(key("queue", fmt.Sprintf("%020d", id))) })
+}
