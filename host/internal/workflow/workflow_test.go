@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -26,9 +27,12 @@ func TestRunEvaluatesInputsConditionsLoopsAndRecordsSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	var flaky atomic.Int32
+	var mu sync.Mutex
 	var seen []string
 	call := func(_ context.Context, integ, action string, in json.RawMessage) (json.RawMessage, error) {
+		mu.Lock()
 		seen = append(seen, integ+"."+action+" "+string(in))
+		mu.Unlock()
 		switch action {
 		case "get_client":
 			return json.RawMessage(`{"name":"Acme","sites":["HQ","Lab"]}`), nil
