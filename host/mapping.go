@@ -864,15 +864,9 @@ func (mp *Mappings) Import(_ context.Context, integration string, r io.Reader) (
 	if err != nil {
 		return nil, err
 	}
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	cr, _, col, err := openCSV(r)
 	if err != nil {
-		return nil, fmt.Errorf("read the CSV header: %w", err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+		return nil, err
 	}
 	orgCol, acctCol := "orgId", "accountId"
 	if _, ok := col[orgCol]; !ok {

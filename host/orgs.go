@@ -418,19 +418,9 @@ func (o *Organizations) Import(_ context.Context, r io.Reader, opts ImportOption
 	for _, e := range existing {
 		byID[e.ID] = e
 	}
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	cr, header, col, err := openCSV(r)
 	if err != nil {
-		return nil, fmt.Errorf("read the CSV header: %w", err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		if _, dup := col[h]; dup {
-			return nil, fmt.Errorf("the CSV header names column %q twice", h)
-		}
-		col[h] = i
+		return nil, err
 	}
 	if _, ok := col["organizationName"]; !ok {
 		return nil, fmt.Errorf("the CSV has no organizationName column (columns: %s; expected %s)", strings.Join(header, ", "), strings.Join(orgColumns, ", "))
@@ -620,4 +610,25 @@ func (o *Organizations) Export(ctx context.Context, w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// openCSV reads a CSV file's header: the reader positioned on the first
+// row, the column names, and each name's index. A byte-order mark is
+// ignored; a column named twice is an error.
+func openCSV(r io.Reader) (*csv.Reader, []string, map[string]int, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read the CSV header: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		if _, dup := col[h]; dup {
+			return nil, nil, nil, fmt.Errorf("the CSV header names column %q twice", h)
+		}
+		col[h] = i
+	}
+	return cr, header, col, nil
 }

@@ -121,6 +121,14 @@ func TestOrganizationMappingThroughTheCLI(t *testing.T) {
 	if lines := strings.Count(exp.stdout, "\n"); lines != 22 || !strings.HasPrefix(exp.stdout, "orgId,orgName,accountId") {
 		t.Errorf("export: %d lines\n%s", lines, exp.stdout)
 	}
+	// The export reads back into a draft (bad rows reported by line).
+	exported := filepath.Join(t.TempDir(), "map.csv")
+	os.WriteFile(exported, []byte(exp.stdout+"nobody,,999,,,,\n"), 0o644)
+	r = run("", "mapping", "import", "halopsa", exported)
+	if r.code != 1 || !strings.Contains(r.stdout, "drafted 21 mappings; 1 bad rows") || !strings.Contains(r.stderr, "line 23:") {
+		t.Errorf("mapping import: %+v", r)
+	}
+	must("", "mapping", "discard", "halopsa")
 	// A second suggest keeps the hand-made choice.
 	r = must("", "mapping", "suggest", "halopsa")
 	if !strings.Contains(r.stdout, "kept: 1 mappings chosen by hand") || !strings.Contains(r.stdout, "(0 differ") {

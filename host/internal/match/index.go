@@ -191,38 +191,17 @@ func (ix *Index) candidates(org *Party, sc *scratch) []int32 {
 		}
 	}
 	// Keep the best few by Dice coefficient of trigram sets.
-	type scored struct {
-		id   int32
-		dice float32
-	}
-	var top [nameCandidates]scored
-	n := 0
+	var top best
 	og := float32(len(sc.grams))
 	for _, id := range sc.touched {
 		d := 2 * float32(sc.counts[id]) / (og + float32(ix.grams[id]))
 		sc.counts[id] = 0
-		if d < 0.25 {
-			continue
-		}
-		if n < len(top) {
-			top[n] = scored{id, d}
-			n++
-			continue
-		}
-		worst := 0
-		for k := 1; k < n; k++ {
-			if top[k].dice < top[worst].dice {
-				worst = k
-			}
-		}
-		if d > top[worst].dice {
-			top[worst] = scored{id, d}
+		if d >= 0.25 {
+			top.offer(id, d)
 		}
 	}
 	sc.touched = sc.touched[:0]
-	for _, s := range top[:n] {
-		out = append(out, s.id)
-	}
+	out = top.appendTo(out)
 	// Accounts sharing most of the organization's rarer words, whatever
 	// their order: "Senvor Feyvat" for "Feyvat Senvor".
 	out = ix.tokenCandidates(org, sc, out)
@@ -255,36 +234,40 @@ func (ix *Index) tokenCandidates(org *Party, sc *scratch, out []int32) []int32 {
 			sc.tcounts[id]++
 		}
 	}
-	type scored struct {
-		id   int32
-		dice float32
-	}
-	var top [nameCandidates]scored
-	n := 0
+	var top best
 	for _, id := range sc.touched {
 		d := 2 * float32(sc.tcounts[id]) / float32(len(toks)+len(ix.accounts[id].name.Tokens))
 		sc.tcounts[id] = 0
-		if d < 0.5 {
-			continue
-		}
-		if n < len(top) {
-			top[n] = scored{id, d}
-			n++
-			continue
-		}
-		worst := 0
-		for k := 1; k < n; k++ {
-			if top[k].dice < top[worst].dice {
-				worst = k
-			}
-		}
-		if d > top[worst].dice {
-			top[worst] = scored{id, d}
+		if d >= 0.5 {
+			top.offer(id, d)
 		}
 	}
 	sc.touched = sc.touched[:0]
-	for _, s := range top[:n] {
-		out = append(out, s.id)
-	}
-	return out
+	return top.appendTo(out)
 }
+
+// best keeps the nameCandidates highest-scoring accounts offered to it.
+type best struct {
+	ids    [nameCandidates]int32
+	scores [nameCandidates]float32
+	n      int
+}
+
+func (b *best) offer(id int32, score float32) {
+	if b.n < nameCandidates {
+		b.ids[b.n], b.scores[b.n] = id, score
+		b.n++
+		return
+	}
+	worst := 0
+	for k := 1; k < b.n; k++ {
+		if b.scores[k] < b.scores[worst] {
+			worst = k
+		}
+	}
+	if score > b.scores[worst] {
+		b.ids[worst], b.scores[worst] = id, score
+	}
+}
+
+func (b *best) appendTo(out []int32) []int32 { return append(out, b.ids[:b.n]...) }

@@ -624,20 +624,21 @@ func firstLine(summary, desc string) string {
 	return firstSentence(desc)
 }
 
-func (im *importer) auth3(schemes *orderedmap.Map[string, *v3.SecurityScheme], security []*base.SecurityRequirement) {
-	chosen := ""
+// required names the first security scheme the document requires.
+func required(security []*base.SecurityRequirement) string {
 	for _, req := range security {
 		if req == nil {
 			continue
 		}
 		for name := range req.Requirements.FromOldest() {
-			chosen = name
-			break
-		}
-		if chosen != "" {
-			break
+			return name
 		}
 	}
+	return ""
+}
+
+func (im *importer) auth3(schemes *orderedmap.Map[string, *v3.SecurityScheme], security []*base.SecurityRequirement) {
+	chosen := required(security)
 	var pick *v3.SecurityScheme
 	for name, s := range schemes.FromOldest() {
 		if s == nil {
@@ -782,19 +783,7 @@ func (im *importer) operation2(method, path string, item *v2.PathItem, op *v2.Op
 }
 
 func (im *importer) auth2(defs *orderedmap.Map[string, *v2.SecurityScheme], security []*base.SecurityRequirement) {
-	chosen := ""
-	for _, req := range security {
-		if req == nil {
-			continue
-		}
-		for name := range req.Requirements.FromOldest() {
-			chosen = name
-			break
-		}
-		if chosen != "" {
-			break
-		}
-	}
+	chosen := required(security)
 	var pick *v2.SecurityScheme
 	for name, s := range defs.FromOldest() {
 		if s == nil {

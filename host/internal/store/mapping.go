@@ -2,9 +2,7 @@ package store
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -96,20 +94,11 @@ var keyRunSeq = key("seq", "run")
 // AddRun records a run and gives it the next id.
 func (s *Store) AddRun(r RunRecord) (RunRecord, error) {
 	err := s.update(func(tx *badger.Txn) error {
-		last := 0
-		if item, err := tx.Get(keyRunSeq); err == nil {
-			raw, err := item.ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			last, _ = strconv.Atoi(string(raw))
-		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+		id, err := nextSeq(tx, keyRunSeq)
+		if err != nil {
 			return err
 		}
-		r.ID = last + 1
-		if err := tx.Set(keyRunSeq, []byte(strconv.Itoa(r.ID))); err != nil {
-			return err
-		}
+		r.ID = id
 		return setJSON(tx, key("run", fmt.Sprintf("%020d", r.ID)), r)
 	})
 	return r, err
@@ -207,20 +196,11 @@ var keyJobSeq = key("seq", "queue")
 // Enqueue records a job and gives it the next id.
 func (s *Store) Enqueue(j Job) (Job, error) {
 	err := s.update(func(tx *badger.Txn) error {
-		last := 0
-		if item, err := tx.Get(keyJobSeq); err == nil {
-			raw, err := item.ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			last, _ = strconv.Atoi(string(raw))
-		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+		id, err := nextSeq(tx, keyJobSeq)
+		if err != nil {
 			return err
 		}
-		j.ID = last + 1
-		if err := tx.Set(keyJobSeq, []byte(strconv.Itoa(j.ID))); err != nil {
-			return err
-		}
+		j.ID = id
 		return setJSON(tx, key("queue", fmt.Sprintf("%020d", j.ID)), j)
 	})
 	return j, err

@@ -62,24 +62,11 @@ func (s *Store) AddRequest(name, reason, who string, now time.Time) (Request, er
 		if err != nil {
 			return err
 		}
-		last := 0
-		item, err := tx.Get(keyRequestSeq)
-		switch {
-		case err == nil:
-			raw, err := item.ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			if last, err = strconv.Atoi(string(raw)); err != nil {
-				return fmt.Errorf("request counter %q is damaged", raw)
-			}
-		case !errors.Is(err, badger.ErrKeyNotFound):
+		id, err := nextSeq(tx, keyRequestSeq)
+		if err != nil {
 			return err
 		}
-		r = Request{ID: last + 1, Name: strings.TrimSpace(name), Reason: reason, Voters: []string{who}, CreatedBy: who, CreatedAt: now}
-		if err := tx.Set(keyRequestSeq, []byte(strconv.Itoa(r.ID))); err != nil {
-			return err
-		}
+		r = Request{ID: id, Name: strings.TrimSpace(name), Reason: reason, Voters: []string{who}, CreatedBy: who, CreatedAt: now}
 		return setJSON(tx, requestKey(r.ID), r)
 	})
 	return r, err
@@ -119,4 +106,23 @@ func (s *Store) Requests() ([]Request, error) {
 
 func normaliseRequestName(s string) string {
 	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+}
+
+// nextSeq advances the counter at k and returns its new value.
+func nextSeq(tx *badger.Txn, k []byte) (int, error) {
+	last := 0
+	item, err := tx.Get(k)
+	switch {
+	case err == nil:
+		raw, err := item.ValueCopy(nil)
+		if err != nil {
+			return 0, err
+		}
+		if last, err = strconv.Atoi(string(raw)); err != nil {
+			return 0, fmt.Errorf("counter %s (%q) is damaged", k, raw)
+		}
+	case !errors.Is(err, badger.ErrKeyNotFound):
+		return 0, err
+	}
+	return last + 1, tx.Set(k, []byte(strconv.Itoa(last+1)))
 }
