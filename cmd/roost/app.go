@@ -58,10 +58,12 @@ runs them in a sandbox with no filesystem, environment or sockets, and calls
 their actions. Outbound HTTP goes through Roost, to the hosts the connector
 declares only, with credentials injected from its configuration.
 
-Start with "roost demo", which builds the example connector and shows it
-working against a local fake API. Then "roost integrations list" shows the
-catalogue; install, configure (secrets sealed, a check against the tool on
-save) and run integrations from there.`,
+Start with "roost demo": against local fake HaloPSA and ConnectWise servers
+it installs the bundled connectors, maps organizations to each tool's
+accounts, unpacks a crate and runs its workflow. Then: "roost integrations"
+(the catalogue, custom integrations, OpenAPI import), "roost orgs" and
+"roost mapping", "roost crates", "roost run" and "roost serve"; connector
+authors: "roost connector new" and "roost dev".`,
 		Reader:    o.Stdin,
 		Writer:    o.Stdout,
 		ErrWriter: o.Stderr,
