@@ -7,13 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/roosthq/roost/host/internal/oauth"
 	"net/url"
 	"strings"
 	"sync"
 
 	"github.com/roosthq/roost/host/internal/httpx"
 	"github.com/roosthq/roost/host/internal/memkv"
+	"github.com/roosthq/roost/host/internal/oauth"
 	"github.com/roosthq/roost/host/internal/wasmrt"
 	"github.com/roosthq/roost/sdk/abi"
 )

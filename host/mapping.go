@@ -400,9 +400,7 @@ func (mp *Mappings) Suggest(ctx context.Context, integration string, opts Sugges
 		orgs = append(orgs, orgParty(o))
 	}
 	var accounts []*match.Party
-	names := map[string]string{}
 	for _, a := range options.Accounts {
-		names[a.ID] = a.Name
 		if !taken[a.ID] {
 			accounts = append(accounts, accountParty(a))
 		}
@@ -444,7 +442,7 @@ func (mp *Mappings) Suggest(ctx context.Context, integration string, opts Sugges
 		}
 		if cur, ok := saved[org]; ok {
 			if other, lost := newOwner[cur.AccountID]; lost && other != org {
-				draft.Entries[org] = store.DraftEntry{Unset: true, SetBy: "rule:" + "reassigned", Why: fmt.Sprintf("account %s now suggested for %s", cur.AccountID, other)}
+				draft.Entries[org] = store.DraftEntry{Unset: true, SetBy: "rule:reassigned", Why: fmt.Sprintf("account %s now suggested for %s", cur.AccountID, other)}
 				rep.Unset = append(rep.Unset, org)
 			}
 		}
@@ -548,6 +546,15 @@ func (mp *Mappings) View(_ context.Context, integration string, opts ViewOptions
 	draft, err := st.Draft(integration)
 	if err != nil {
 		return nil, err
+	}
+	if len(saved) == 0 && len(draft.Entries) == 0 {
+		// A mapping outlives an uninstall, so only a name with nothing
+		// installed and nothing kept is unknown.
+		if _, err := st.Integration(integration); errors.Is(err, store.ErrNotFound) {
+			if _, err := st.Options(integration, false); errors.Is(err, store.ErrNotFound) {
+				return nil, &NotInstalledError{Name: integration}
+			}
+		}
 	}
 	page := &MappingPage{Integration: integration, Rows: []MappingRow{}, Organization: len(orgs)}
 	var names map[string]string
@@ -886,39 +893,26 @@ func (mp *Mappings) Import(_ context.Context, integration string, r io.Reader) (
 		return nil, err
 	}
 	rep := &MappingImportReport{Errors: []RowError{}}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				rep.Errors = append(rep.Errors, RowError{Line: pe.Line, Message: pe.Err.Error()})
-				continue
-			}
-			return nil, err
-		}
-		get := func(c string) string {
-			if i := col[c]; i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	parseErrs, err := eachRow(cr, col, func(line int, _ []string, get func(string) string) error {
 		org, err := findOrg(st, get(orgCol))
 		if err != nil {
 			rep.Errors = append(rep.Errors, RowError{Line: line, Message: err.Error()})
-			continue
+			return nil
 		}
 		acct, err := resolveAccount(options, get(acctCol))
 		if err != nil {
 			rep.Errors = append(rep.Errors, RowError{Line: line, Message: err.Error()})
-			continue
+			return nil
 		}
 		draft.Entries[org.ID] = DraftEntry{AccountID: acct.ID, AccountName: acct.Name, SetBy: SetByUser}
 		rep.Drafted++
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	rep.Errors = append(rep.Errors, parseErrs...)
+	sort.SliceStable(rep.Errors, func(i, j int) bool { return rep.Errors[i].Line < rep.Errors[j].Line })
 	if rep.Drafted > 0 {
 		draft.Integration, draft.Config, draft.UpdatedAt = integration, options.Config, time.Now().UTC()
 		if err := st.PutDraft(draft); err != nil {

@@ -435,43 +435,24 @@ func (o *Organizations) Import(_ context.Context, r io.Reader, opts ImportOption
 	inFile := map[string]int{} // id → line
 	parentOf := map[int]string{}
 	lineOf := map[string]int{}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				rep.Errors = append(rep.Errors, RowError{Line: pe.Line, Message: pe.Err.Error()})
-				continue
-			}
-			return nil, err
-		}
-		get := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	parseErrs, err := eachRow(cr, col, func(line int, rec []string, get func(string) string) error {
 		bad := func(format string, args ...any) {
 			rep.Errors = append(rep.Errors, RowError{Line: line, Message: fmt.Sprintf(format, args...)})
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // a blank line
+			return nil // a blank line
 		}
 		in := OrgInput{Name: cleanName(get("organizationName")), ID: get("orgSlug"), ParentID: get("managingOrgId"),
 			Domains: []string{get("domain")}, Tags: []string{get("tagNames")}, Attributes: map[string]string{}}
 		if in.Name == "" {
 			bad("organizationName is empty")
-			continue
+			return nil
 		}
 		if v := get("isEnabled"); v != "" {
 			on, ok := parseBool(v)
 			if !ok {
 				bad("isEnabled %q: want true or false", v)
-				continue
+				return nil
 			}
 			in.Disabled = !on
 		}
@@ -483,11 +464,11 @@ func (o *Organizations) Import(_ context.Context, r io.Reader, opts ImportOption
 		if in.ID != "" {
 			if err := validID(in.ID); err != nil {
 				bad("orgSlug: %v", err)
-				continue
+				return nil
 			}
 			if prev, dup := inFile[in.ID]; dup {
 				bad("orgSlug %q is also on line %d", in.ID, prev)
-				continue
+				return nil
 			}
 		}
 		parent := in.ParentID
@@ -502,7 +483,7 @@ func (o *Organizations) Import(_ context.Context, r io.Reader, opts ImportOption
 		}
 		if err != nil {
 			bad("%v", err)
-			continue
+			return nil
 		}
 		if prev, ok := byID[org.ID]; ok {
 			org.CreatedAt = prev.CreatedAt
@@ -518,7 +499,12 @@ func (o *Organizations) Import(_ context.Context, r io.Reader, opts ImportOption
 		inFile[org.ID] = line
 		lineOf[org.ID] = line
 		rows = append(rows, org)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	rep.Errors = append(rep.Errors, parseErrs...)
 	// Parents may be earlier or later in the file, or already stored.
 	good := rows[:0]
 	for i, org := range rows {
@@ -631,4 +617,35 @@ func openCSV(r io.Reader) (*csv.Reader, []string, map[string]int, error) {
 		col[h] = i
 	}
 	return cr, header, col, nil
+}
+
+// eachRow calls fn with every row of a CSV file after its header: its line
+// (where the row starts), its fields, and a lookup by column name. Rows
+// that do not parse come back as RowErrors; fn's error stops the reading.
+func eachRow(cr *csv.Reader, col map[string]int, fn func(line int, rec []string, get func(string) string) error) ([]RowError, error) {
+	var bad []RowError
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return bad, nil
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				bad = append(bad, RowError{Line: pe.Line, Message: pe.Err.Error()})
+				continue
+			}
+			return bad, err
+		}
+		line, _ := cr.FieldPos(0)
+		get := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		if err := fn(line, rec, get); err != nil {
+			return bad, err
+		}
+	}
 }

@@ -520,17 +520,10 @@ func (im *importer) operation3(method, path string, item *v3.PathItem, op *v3.Op
 			im.w.add(where, "an operation could not be read fully (parser failure: %v); its action takes no input", r)
 		}
 	}()
-	name := im.actionName(op.OperationId, method, path)
-	if op.OperationId == "" {
-		im.w.add(where, "operations without an operationId are named from method and path")
-	}
-	if !im.keep(method, path, op.Tags, name) {
-		im.filtered++
-		im.names[name]--
+	e, ok := im.endpoint(method, path, op.OperationId, op.Tags, op.Summary, op.Description)
+	if !ok {
 		return
 	}
-	e := rest.Endpoint{Name: name, Method: strings.ToUpper(method), Path: im.prefix + path, Tags: op.Tags,
-		Description: firstLine(op.Summary, op.Description), Source: where}
 	seen := map[string]bool{}
 	for _, p := range append(append([]*v3.Parameter(nil), op.Parameters...), item.Parameters...) {
 		if p == nil || seen[p.In+" "+p.Name] {
@@ -585,6 +578,23 @@ func pickMedia(content *orderedmap.Map[string, *v3.MediaType]) *v3.MediaType {
 		}
 	}
 	return first
+}
+
+// endpoint names an operation's endpoint and applies the --tag and
+// --include filters; false means it is filtered out.
+func (im *importer) endpoint(method, path, opID string, tags []string, summary, desc string) (rest.Endpoint, bool) {
+	where := strings.ToUpper(method) + " " + path
+	name := im.actionName(opID, method, path)
+	if opID == "" {
+		im.w.add(where, "operations without an operationId are named from method and path")
+	}
+	if !im.keep(method, path, tags, name) {
+		im.filtered++
+		im.names[name]--
+		return rest.Endpoint{}, false
+	}
+	return rest.Endpoint{Name: name, Method: strings.ToUpper(method), Path: im.prefix + path, Tags: tags,
+		Description: firstLine(summary, desc), Source: where}, true
 }
 
 // pathParams adds parameters the path names but the operation forgot, and
@@ -732,17 +742,10 @@ func (im *importer) operation2(method, path string, item *v2.PathItem, op *v2.Op
 			im.w.add(where, "an operation could not be read fully (parser failure: %v); its action takes no input", r)
 		}
 	}()
-	name := im.actionName(op.OperationId, method, path)
-	if op.OperationId == "" {
-		im.w.add(where, "operations without an operationId are named from method and path")
-	}
-	if !im.keep(method, path, op.Tags, name) {
-		im.filtered++
-		im.names[name]--
+	e, ok := im.endpoint(method, path, op.OperationId, op.Tags, op.Summary, op.Description)
+	if !ok {
 		return
 	}
-	e := rest.Endpoint{Name: name, Method: strings.ToUpper(method), Path: im.prefix + path, Tags: op.Tags,
-		Description: firstLine(op.Summary, op.Description), Source: where}
 	seen := map[string]bool{}
 	form := map[string]any{}
 	for _, p := range append(append([]*v2.Parameter(nil), op.Parameters...), item.Parameters...) {
