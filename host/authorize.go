@@ -24,7 +24,7 @@ type AuthorizeOptions struct {
 	Config string
 	// Open is given the URL the person must visit; the CLI prints it. The
 	// sign-in completes when the tool redirects the browser back.
-	Open func(url string) error
+	Open func(url string) error `json:"-"`
 	// Timeout bounds the wait for the redirect. Default 5 minutes.
 	Timeout time.Duration
 }
@@ -35,7 +35,7 @@ type AuthorizeOptions struct {
 // code from the redirect, trades it (with the verifier) for a refresh
 // token, and seals that in the configuration. From then on the host
 // trades the refresh token for access tokens as needed.
-func (in *Integrations) Authorize(ctx context.Context, name string, opts AuthorizeOptions) error {
+func (in *integrationsSvc) Authorize(ctx context.Context, name string, opts AuthorizeOptions) error {
 	st, err := in.h.openStore()
 	if err != nil {
 		return err
@@ -52,7 +52,7 @@ func (in *Integrations) Authorize(ctx context.Context, name string, opts Authori
 		cfgName = rec.DefaultConfig
 	}
 	if cfgName == "" {
-		return fmt.Errorf("%s has no configuration yet; set its client_id first: roost integrations configure %s --set client_id=…", name, name)
+		return &NoConfigurationError{Integration: name, Missing: []string{"client_id"}}
 	}
 	c, err := st.Configuration(name, cfgName)
 	if err != nil {
@@ -74,7 +74,7 @@ func (in *Integrations) Authorize(ctx context.Context, name string, opts Authori
 	}
 	clientID, _ := full[auth.ClientID].(string)
 	if clientID == "" {
-		return fmt.Errorf("%s: client_id is not set; roost integrations configure %s --set %s=…", name, name, auth.ClientID)
+		return &NoConfigurationError{Integration: name, Config: opts.Config, Missing: []string{auth.ClientID}}
 	}
 	clientSecret, _ := full[auth.ClientSecret].(string)
 
@@ -146,7 +146,7 @@ func (in *Integrations) Authorize(ctx context.Context, name string, opts Authori
 	select {
 	case res = <-got:
 	case <-time.After(timeout):
-		return fmt.Errorf("no sign-in within %v; run roost integrations authorize %s again", timeout, name)
+		return &SignInTimeoutError{Integration: name, Waited: timeout}
 	case <-ctx.Done():
 		return ctx.Err()
 	}

@@ -102,7 +102,7 @@ func (h *Host) catalogue(ctx context.Context, st *store.Store) ([]Available, []C
 			out = append(out, a)
 		}
 	}
-	for _, dir := range h.cfg.Catalogs {
+	for _, dir := range catalogsOf(ctx, h.cfg.Catalogs) {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			problems = append(problems, CatalogProblem{Path: dir, Problem: "cannot read catalogue directory: " + errText(err)})
@@ -311,4 +311,20 @@ func sortedNames[V any](m map[string]V) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// catalogsKey carries a caller's own catalogue directories (the CLI's
+// --catalog and ROOST_CATALOG) in a request's context.
+type catalogsKey struct{}
+
+// catalogsOf is the host's catalogue directories and the caller's.
+func catalogsOf(ctx context.Context, own []string) []string {
+	extra, _ := ctx.Value(catalogsKey{}).([]string)
+	out := slices.Clone(own)
+	for _, d := range extra {
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
 }

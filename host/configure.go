@@ -75,7 +75,7 @@ const SecretMask = "********"
 
 func viewOf(c store.Configuration, defaultName string) ConfigView {
 	v := ConfigView{Name: c.Name, Default: c.Name == defaultName, Values: map[string]any{},
-		AllowPrivateNetworks: c.AllowPrivateNetworks, Check: c.Check, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		AllowPrivateNetworks: c.AllowPrivateNetworks, Check: checkView(c.Check), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	for k, x := range c.Values {
 		v.Values[k] = x
 	}
@@ -105,7 +105,7 @@ func validConfigName(s string) bool {
 // configuration that does not validate is not saved: the error is a
 // *ConfigError naming every bad field. A failing check still saves, with
 // the check's reason; so does a check that could not run.
-func (in *Integrations) Configure(ctx context.Context, name string, ci ConfigureInput) (*ConfigureResult, error) {
+func (in *integrationsSvc) Configure(ctx context.Context, name string, ci ConfigureInput) (*ConfigureResult, error) {
 	h := in.h
 	st, err := h.openStore()
 	if err != nil {
@@ -128,12 +128,12 @@ func (in *Integrations) Configure(ctx context.Context, name string, ci Configure
 	var problems []FieldProblem
 	for k := range ci.Set {
 		if f, ok := m.Field(k); ok && f.Secret {
-			problems = append(problems, FieldProblem{Field: k, Problem: "is secret: give it as a secret (roost integrations configure --secret " + k + "), not as a plain value"})
+			problems = append(problems, FieldProblem{Field: k, Problem: "is secret: give it as a secret, not as a plain value"})
 		}
 	}
 	for k := range ci.Secrets {
 		if f, ok := m.Field(k); ok && !f.Secret {
-			problems = append(problems, FieldProblem{Field: k, Problem: "is not secret: set it as a plain value (--set " + k + "=…)"})
+			problems = append(problems, FieldProblem{Field: k, Problem: "is not secret: set it as a plain value"})
 		} else if !ok {
 			problems = append(problems, FieldProblem{Field: k, Problem: "not a field of " + m.Name})
 		}
@@ -216,7 +216,7 @@ func (in *Integrations) Configure(ctx context.Context, name string, ci Configure
 	if m.Has(abi.CapCheck) && !ci.SkipCheck {
 		check := in.runCheck(ctx, rec, c, full)
 		c.Check = &check
-		res.Check = &check
+		res.Check = checkView(&check)
 	}
 	if err := st.SaveConfiguration(c, ci.MakeDefault); err != nil {
 		return nil, err
@@ -288,10 +288,10 @@ func changedFields(oldValues, newValues map[string]any, oldSecrets, newSecrets m
 
 // runCheck runs the connector's check for a configuration about to be
 // saved. Whatever goes wrong becomes a failing check with its reason.
-func (in *Integrations) runCheck(ctx context.Context, rec store.Integration, c store.Configuration, full map[string]any) Check {
+func (in *integrationsSvc) runCheck(ctx context.Context, rec store.Integration, c store.Configuration, full map[string]any) store.Check {
 	start := time.Now()
-	check := Check{At: start.UTC()}
-	finish := func(ok bool, msg string) Check {
+	check := store.Check{At: start.UTC()}
+	finish := func(ok bool, msg string) store.Check {
 		check.OK, check.Message = ok, msg
 		check.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 		return check
@@ -315,7 +315,7 @@ func (in *Integrations) runCheck(ctx context.Context, rec store.Integration, c s
 }
 
 // installed returns an installed integration and its manifest.
-func (in *Integrations) installed(st *store.Store, name string) (store.Integration, *abi.Manifest, error) {
+func (in *integrationsSvc) installed(st *store.Store, name string) (store.Integration, *abi.Manifest, error) {
 	rec, err := st.Integration(name)
 	if errors.Is(err, store.ErrNotFound) {
 		return rec, nil, &NotInstalledError{Name: name}
@@ -397,8 +397,7 @@ func (h *Host) refreshLink(ctx context.Context, st *store.Store, rec store.Integ
 	// A new build never widens where the integration may connect without
 	// the user saying so: installing the link again is that confirmation.
 	if ch := diffManifests(rec.Manifest, m); len(ch.HostsAdded) > 0 {
-		return &HostsWidenedError{Connector: rec.Name, Added: ch.HostsAdded,
-			Confirm: fmt.Sprintf("roost integrations install --link %s", rec.Link)}
+		return &HostsWidenedError{Connector: rec.Name, Added: ch.HostsAdded, Link: rec.Link}
 	}
 	rec.SHA256, rec.Size, rec.Version, rec.Manifest = sha, int64(len(wasm)), m.Version, conn.ManifestJSON()
 	rec.Description, rec.Tags, rec.UpdatedAt = m.Description, m.Tags, time.Now().UTC()
@@ -424,7 +423,7 @@ func (h *Host) dropLoaded(ctx context.Context, name string) {
 
 // Client returns a client of an installed integration bound to one of its
 // stored configurations (empty means the default).
-func (in *Integrations) Client(ctx context.Context, name, config string) (*Client, error) {
+func (in *integrationsSvc) Client(ctx context.Context, name, config string) (*Client, error) {
 	st, err := in.h.openStore()
 	if err != nil {
 		return nil, err
@@ -440,12 +439,12 @@ func (in *Integrations) Client(ctx context.Context, name, config string) (*Clien
 	var opts ClientOptions
 	if config == "" {
 		if len(m.Config) > 0 && slices.ContainsFunc(m.Config, func(f abi.Field) bool { return f.Required }) {
-			return nil, fmt.Errorf("integration %s has no configuration yet; add one with: roost integrations configure %s --set …", name, name)
+			return nil, &NoConfigurationError{Integration: name}
 		}
 	} else {
 		c, err := st.Configuration(name, config)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("integration %s has no configuration %q (see roost integrations show %s)", name, config, name)
+			return nil, &NoConfigurationError{Integration: name, Config: config}
 		}
 		if err != nil {
 			return nil, err

@@ -55,16 +55,32 @@ func (c *Connector) ManifestJSON() json.RawMessage {
 }
 
 // Info describes the module: digest, size, ABI version.
-type Info = wasmrt.Info
+type Info struct {
+	SHA256 string `json:"sha256"` // hex digest of the module bytes
+	Size   int    `json:"size"`   // bytes
+	ABI    string `json:"abi"`    // the ABI version the manifest declares
+}
 
 // Info returns the module's digest, size and ABI version.
-func (c *Connector) Info() Info { return c.mod.Info() }
+func (c *Connector) Info() Info { return Info(c.mod.Info()) }
 
 // Stats describes the instance pool.
-type Stats = wasmrt.Stats
+type Stats struct {
+	Instances int   `json:"instances"` // live instances, idle and busy
+	Idle      int   `json:"idle"`
+	Retired   int64 `json:"retired"` // instances discarded so far
+	// IdleMemoryBytes is the linear memory of the idle instances.
+	IdleMemoryBytes uint64 `json:"idle_memory_bytes"`
+}
 
 // Stats returns the pool's counters.
-func (c *Connector) Stats() Stats { return c.mod.Stats() }
+func (c *Connector) Stats() Stats { return Stats(c.mod.Stats()) }
+
+// call runs one guest call, the runtime's errors turned into the host's.
+func (c *Connector) call(ctx context.Context, env *wasmrt.Env, op abi.Op, name string, input []byte) (json.RawMessage, error) {
+	out, err := c.mod.Call(ctx, env, op, name, input)
+	return out, rtErr(err)
+}
 
 // Close waits for calls in flight (until ctx is done) and frees the
 // connector's instances and compiled code.
@@ -139,7 +155,7 @@ func (c *Connector) Configure(values map[string]any, opts ...ClientOptions) (*Cl
 		} else if auth.Type == abi.AuthOAuth2AuthorizationCode {
 			policy.Auth = func(context.Context, *abi.HTTPRequest) error {
 				return &abi.Error{Code: abi.CodeUnauthenticated, Message: fmt.Sprintf(
-					"%s is not signed in to the tool yet; run: roost integrations authorize %s", m.Name, m.Name)}
+					"%s is not signed in to the tool yet", m.Name)}
 			}
 		}
 	}
@@ -258,14 +274,14 @@ func (cl *Client) Invoke(ctx context.Context, action string, input json.RawMessa
 		if err != nil {
 			return nil, &CallError{Connector: m.Name, Op: "action " + action, Code: abi.CodeInvalidInput, Message: err.Error()}
 		}
-		out, err := cl.conn.mod.Call(ctx, cl.env, abi.OpAction, "call", call)
+		out, err := cl.conn.call(ctx, cl.env, abi.OpAction, "call", call)
 		var ce *CallError
 		if errors.As(err, &ce) {
 			ce.Connector, ce.Op = m.Name, "action "+action
 		}
 		return out, err
 	}
-	return cl.conn.mod.Call(ctx, cl.env, abi.OpAction, action, input)
+	return cl.conn.call(ctx, cl.env, abi.OpAction, action, input)
 }
 
 func actionNames(m *abi.Manifest) string {
@@ -286,7 +302,7 @@ func (cl *Client) Check(ctx context.Context) (abi.CheckResult, error) {
 	if !m.Has(abi.CapCheck) {
 		return res, &CallError{Connector: m.Name, Op: "check", Code: abi.CodeNotImplemented, Message: "the connector declares no check capability"}
 	}
-	out, err := cl.conn.mod.Call(ctx, cl.env, abi.OpCheck, "", []byte("{}"))
+	out, err := cl.conn.call(ctx, cl.env, abi.OpCheck, "", []byte("{}"))
 	if err != nil {
 		return res, err
 	}
@@ -304,7 +320,7 @@ func (cl *Client) Organizations(ctx context.Context, req abi.PageRequest) (abi.O
 		return page, &CallError{Connector: m.Name, Op: "organizations", Code: abi.CodeNotImplemented, Message: "the connector declares no organizations capability"}
 	}
 	input, _ := json.Marshal(req)
-	out, err := cl.conn.mod.Call(ctx, cl.env, abi.OpOrganizations, "", input)
+	out, err := cl.conn.call(ctx, cl.env, abi.OpOrganizations, "", input)
 	if err != nil {
 		return page, err
 	}

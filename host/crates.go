@@ -19,10 +19,10 @@ import (
 
 // Crates are packages of workflows that need integrations. Get them from
 // Host.Crates.
-type Crates struct{ h *Host }
+type cratesSvc struct{ h *Host }
 
 // Crates returns the host's crates.
-func (h *Host) Crates() *Crates { return &Crates{h: h} }
+func (h *Host) crates() *cratesSvc { return &cratesSvc{h: h} }
 
 // Crate is a parsed crate definition.
 type Crate = crates.Crate
@@ -54,7 +54,7 @@ type CrateStatus struct {
 }
 
 // List returns the bundled crates and the unpacked ones.
-func (cr *Crates) List(ctx context.Context) ([]CrateStatus, error) {
+func (cr *cratesSvc) List(ctx context.Context) ([]CrateStatus, error) {
 	st, err := cr.h.openStore()
 	if err != nil {
 		return nil, err
@@ -93,7 +93,7 @@ func (cr *Crates) List(ctx context.Context) ([]CrateStatus, error) {
 	return out, nil
 }
 
-func orgIDs(orgs []Organization) []string {
+func orgIDs(orgs []store.Organization) []string {
 	ids := make([]string, len(orgs))
 	for i, o := range orgs {
 		ids[i] = o.ID
@@ -101,7 +101,7 @@ func orgIDs(orgs []Organization) []string {
 	return ids
 }
 
-func (cr *Crates) status(st *store.Store, c *crates.Crate, source string, orgs []string) CrateStatus {
+func (cr *cratesSvc) status(st *store.Store, c *crates.Crate, source string, orgs []string) CrateStatus {
 	s := CrateStatus{Name: c.Name, Version: c.Version, Description: c.Description, Category: c.Category, Maturity: c.Maturity, Source: source}
 	for _, w := range c.Workflows {
 		s.Workflows = append(s.Workflows, w.Name)
@@ -115,16 +115,16 @@ func (cr *Crates) status(st *store.Store, c *crates.Crate, source string, orgs [
 
 // need checks one integration against a crate's need, for orgs; problems
 // list what is unmet, each with what to do.
-func (cr *Crates) need(st *store.Store, n crates.Need, orgs []string) (NeedStatus, []Unmet) {
+func (cr *cratesSvc) need(st *store.Store, n crates.Need, orgs []string) (NeedStatus, []Unmet) {
 	ns := NeedStatus{Integration: n.Name, Orgs: len(orgs)}
-	rec, m, err := cr.h.Integrations().installed(st, n.Name)
+	rec, m, err := cr.h.integrations().installed(st, n.Name)
 	if err != nil {
 		ns.Status = "not installed"
-		return ns, []Unmet{{Integration: n.Name, Problem: "not installed", Fix: "roost integrations install " + n.Name}}
+		return ns, []Unmet{{Integration: n.Name, Problem: "not installed", Fix: FixInstall}}
 	}
 	if n.Version != "" && !crates.Satisfies(m.Version, n.Version) {
 		ns.Status, ns.Detail = "wrong version", fmt.Sprintf("%s installed, %s needed", m.Version, n.Version)
-		return ns, []Unmet{{Integration: n.Name, Problem: ns.Detail, Fix: "roost integrations install " + n.Name + " (a version " + n.Version + ")"}}
+		return ns, []Unmet{{Integration: n.Name, Problem: ns.Detail, Version: n.Version, Fix: FixInstall}}
 	}
 	var missing []string
 	for _, a := range n.Actions {
@@ -139,11 +139,11 @@ func (cr *Crates) need(st *store.Store, n crates.Need, orgs []string) (NeedStatu
 	}
 	if len(missing) > 0 {
 		ns.Status, ns.Detail = "missing actions", strings.Join(missing, ", ")
-		return ns, []Unmet{{Integration: n.Name, Problem: "lacks " + ns.Detail, Fix: "install a version of " + n.Name + " that has them"}}
+		return ns, []Unmet{{Integration: n.Name, Problem: "lacks " + ns.Detail, Fix: FixUpgrade}}
 	}
 	if rec.DefaultConfig == "" {
 		ns.Status = "not configured"
-		return ns, []Unmet{{Integration: n.Name, Problem: "not configured", Fix: "roost integrations configure " + n.Name + " --set …"}}
+		return ns, []Unmet{{Integration: n.Name, Problem: "not configured", Fix: FixConfigure}}
 	}
 	ns.Status = "configured"
 	if n.NoMapping {
@@ -163,7 +163,7 @@ func (cr *Crates) need(st *store.Store, n crates.Need, orgs []string) (NeedStatu
 	}
 	if len(unmapped) > 0 {
 		return ns, []Unmet{{Integration: n.Name, Problem: fmt.Sprintf("%d organizations are not mapped: %s", len(unmapped), strings.Join(firstN(unmapped, 5), ", ")),
-			Fix: "roost mapping refresh " + n.Name + " && roost mapping suggest " + n.Name + " && roost mapping save " + n.Name}}
+			Fix: FixMap}}
 	}
 	return ns, nil
 }
@@ -178,9 +178,28 @@ func firstN(s []string, n int) []string {
 // Unmet is one unmet need of a crate, with what to do about it.
 type Unmet struct {
 	Integration string `json:"integration,omitempty"`
-	Problem     string `json:"problem"`
-	Fix         string `json:"fix"`
+	Org         string `json:"org,omitempty"`
+	// Attribute is the organization attribute, Variable the crate
+	// variable, Version the version range the need names.
+	Attribute string `json:"attribute,omitempty"`
+	Variable  string `json:"variable,omitempty"`
+	Version   string `json:"version,omitempty"`
+	Problem   string `json:"problem"`
+	// Fix is what meets the need, one of the Fix constants.
+	Fix string `json:"fix"`
 }
+
+// What meets an unmet need (Unmet.Fix); a front end words each as the
+// step that does it.
+const (
+	FixInstall      = "install"       // install Integration (a Version if named)
+	FixUpgrade      = "upgrade"       // install a version of Integration with the missing actions
+	FixConfigure    = "configure"     // configure Integration
+	FixMap          = "map"           // refresh, suggest and save Integration's mapping
+	FixOrganization = "organization"  // Org is no organization: add it or name another
+	FixAttribute    = "set_attribute" // set Attribute on Org
+	FixVariable     = "variable"      // Variable is not one of the crate's
+)
 
 // UnmetError lists every unmet need; nothing was unpacked.
 type UnmetError struct {
@@ -195,7 +214,7 @@ func (e *UnmetError) Error() string {
 		if who != "" {
 			who += ": "
 		}
-		lines[i] = fmt.Sprintf("%s%s (%s)", who, u.Problem, u.Fix)
+		lines[i] = who + u.Problem
 	}
 	return fmt.Sprintf("crate %s was not unpacked; %d needs are unmet:\n  %s", e.Crate, len(e.Unmet), strings.Join(lines, "\n  "))
 }
@@ -221,7 +240,7 @@ type UnpackResult struct {
 }
 
 // load finds a crate by bundled name or path.
-func (cr *Crates) load(ref string) (*crates.Crate, string, error) {
+func (cr *cratesSvc) load(ref string) (*crates.Crate, string, error) {
 	if _, err := os.Stat(ref); err == nil {
 		c, _, err := crates.Open(ref, crates.Limits{})
 		return c, ref, err
@@ -244,7 +263,7 @@ func (cr *Crates) load(ref string) (*crates.Crate, string, error) {
 // Unpack checks every need of a crate for the chosen organizations and,
 // if all are met, installs its workflows and triggers for them in one
 // transaction. Any unmet need — every one is listed — installs nothing.
-func (cr *Crates) Unpack(ctx context.Context, ref string, o UnpackOptions) (*UnpackResult, error) {
+func (cr *cratesSvc) Unpack(ctx context.Context, ref string, o UnpackOptions) (*UnpackResult, error) {
 	c, source, err := cr.load(ref)
 	if err != nil {
 		return nil, err
@@ -257,7 +276,7 @@ func (cr *Crates) Unpack(ctx context.Context, ref string, o UnpackOptions) (*Unp
 	if err != nil {
 		return nil, err
 	}
-	var orgs []Organization
+	var orgs []store.Organization
 	var unmet []Unmet
 	switch {
 	case o.AllOrgs:
@@ -268,7 +287,7 @@ func (cr *Crates) Unpack(ctx context.Context, ref string, o UnpackOptions) (*Unp
 		for _, ref := range o.Orgs {
 			org, err := findOrg(st, ref)
 			if err != nil {
-				unmet = append(unmet, Unmet{Problem: err.Error(), Fix: "roost orgs list"})
+				unmet = append(unmet, Unmet{Org: ref, Problem: err.Error(), Fix: FixOrganization})
 				continue
 			}
 			orgs = append(orgs, org)
@@ -282,7 +301,7 @@ func (cr *Crates) Unpack(ctx context.Context, ref string, o UnpackOptions) (*Unp
 	for _, v := range c.OrgVars {
 		for _, org := range orgs {
 			if org.Attributes[v] == "" {
-				unmet = append(unmet, Unmet{Problem: fmt.Sprintf("organization %s has no %s", org.ID, v), Fix: fmt.Sprintf("roost orgs edit %s --attr %s=…", org.ID, v)})
+				unmet = append(unmet, Unmet{Org: org.ID, Attribute: v, Problem: fmt.Sprintf("organization %s has no %s", org.ID, v), Fix: FixAttribute})
 			}
 		}
 	}
@@ -358,20 +377,20 @@ func crateVars(c *crates.Crate, given map[string]string) (map[string]any, []Unme
 	}
 	for k := range given {
 		if !known[k] {
-			unmet = append(unmet, Unmet{Problem: "the crate has no variable " + k, Fix: "see roost crates show " + c.Name})
+			unmet = append(unmet, Unmet{Variable: k, Problem: "the crate has no variable " + k, Fix: FixVariable})
 		}
 	}
 	return out, unmet
 }
 
 // Remove removes an unpacked crate and its workflows.
-func (cr *Crates) Remove(_ context.Context, name string) error {
+func (cr *cratesSvc) Remove(_ context.Context, name string) error {
 	st, err := cr.h.openStore()
 	if err != nil {
 		return err
 	}
 	if err := st.DeleteUnpackedCrate(name); errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("crate %s is not unpacked (see roost crates list)", name)
+		return &NoCrateError{Name: name, Unpacked: true}
 	} else if err != nil {
 		return err
 	}
@@ -379,7 +398,7 @@ func (cr *Crates) Remove(_ context.Context, name string) error {
 }
 
 // Show returns a crate's definition, bundled or unpacked.
-func (cr *Crates) Show(ctx context.Context, name string) (*crates.Crate, *CrateStatus, error) {
+func (cr *cratesSvc) Show(ctx context.Context, name string) (*crates.Crate, *CrateStatus, error) {
 	list, err := cr.List(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -390,10 +409,10 @@ func (cr *Crates) Show(ctx context.Context, name string) (*crates.Crate, *CrateS
 			return c, &list[i], err
 		}
 	}
-	return nil, nil, fmt.Errorf("no crate %q (see roost crates list)", name)
+	return nil, nil, &NoCrateError{Name: name}
 }
 
-func (cr *Crates) definition(name string) (*crates.Crate, error) {
+func (cr *cratesSvc) definition(name string) (*crates.Crate, error) {
 	st, err := cr.h.openStore()
 	if err != nil {
 		return nil, err
@@ -415,22 +434,13 @@ func (cr *Crates) definition(name string) (*crates.Crate, error) {
 // RunOptions change a workflow run.
 type RunOptions struct {
 	Vars   map[string]string
-	OnStep func(workflow.StepRecord)
+	OnStep func(StepRecord) `json:"-"`
 }
-
-// StepRecord is what one step of a run did.
-type StepRecord = workflow.StepRecord
-
-// RunRecord is a recorded run.
-type RunRecord = store.RunRecord
-
-// WorkflowRun is a run's full record.
-type WorkflowRun = workflow.Run
 
 // Run runs an unpacked crate's workflow ("crate/workflow", or a workflow
 // name unique among unpacked crates) for one of its organizations, and
 // records it.
-func (cr *Crates) Run(ctx context.Context, ref, orgRef string, o RunOptions) (*RunRecord, *WorkflowRun, error) {
+func (cr *cratesSvc) Run(ctx context.Context, ref, orgRef string, o RunOptions) (*store.RunRecord, *workflow.Run, error) {
 	st, err := cr.h.openStore()
 	if err != nil {
 		return nil, nil, err
@@ -462,7 +472,7 @@ func (cr *Crates) Run(ctx context.Context, ref, orgRef string, o RunOptions) (*R
 	}
 	switch len(found) {
 	case 0:
-		return nil, nil, fmt.Errorf("no workflow %q among unpacked crates (see roost crates list; unpack one with roost crates unpack NAME --org ORG)", ref)
+		return nil, nil, &NoCrateError{Workflow: ref, Unpacked: true}
 	case 1:
 	default:
 		return nil, nil, fmt.Errorf("%d unpacked crates have a workflow %q; name it as CRATE/%s", len(found), ref, ref)
@@ -516,14 +526,14 @@ func (cr *Crates) Run(ctx context.Context, ref, orgRef string, o RunOptions) (*R
 		cl, ok := clients[integ+"/"+cfg]
 		if !ok {
 			var err error
-			if cl, err = cr.h.Integrations().Client(ctx, integ, cfg); err != nil {
+			if cl, err = cr.h.integrations().Client(ctx, integ, cfg); err != nil {
 				return nil, err
 			}
 			clients[integ+"/"+cfg] = cl
 		}
 		return cl.Invoke(ctx, action, input)
 	}
-	run := prog.Run(ctx, wo, vars, call, workflow.Options{OnStep: o.OnStep})
+	run := prog.Run(ctx, wo, vars, call, workflow.Options{OnStep: stepHook(o.OnStep)})
 	raw, _ := json.Marshal(run)
 	rec, err := st.AddRun(store.RunRecord{Crate: f.u.Name, Workflow: f.wf.Name, Org: org.ID, Status: run.Status, Started: run.StartedAt, Run: raw})
 	return &rec, run, err
@@ -539,7 +549,7 @@ func contains(list []string, s string) bool {
 }
 
 // Runs lists recorded runs, newest first.
-func (cr *Crates) Runs(_ context.Context, limit int) ([]RunRecord, error) {
+func (cr *cratesSvc) Runs(_ context.Context, limit int) ([]store.RunRecord, error) {
 	st, err := cr.h.openStore()
 	if err != nil {
 		return nil, err
@@ -548,14 +558,14 @@ func (cr *Crates) Runs(_ context.Context, limit int) ([]RunRecord, error) {
 }
 
 // RunByID returns one recorded run with its steps.
-func (cr *Crates) RunByID(_ context.Context, id int) (*RunRecord, *WorkflowRun, error) {
+func (cr *cratesSvc) RunByID(_ context.Context, id int) (*store.RunRecord, *workflow.Run, error) {
 	st, err := cr.h.openStore()
 	if err != nil {
 		return nil, nil, err
 	}
 	r, err := st.Run(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, fmt.Errorf("no run %d (see roost runs list)", id)
+		return nil, nil, &NoRunError{ID: id}
 	}
 	if err != nil {
 		return nil, nil, err
@@ -568,7 +578,7 @@ func (cr *Crates) RunByID(_ context.Context, id int) (*RunRecord, *WorkflowRun, 
 }
 
 // builtin runs Roost's own workflow actions.
-func (cr *Crates) builtin(ctx context.Context, crate, action string, input json.RawMessage) (json.RawMessage, error) {
+func (cr *cratesSvc) builtin(ctx context.Context, crate, action string, input json.RawMessage) (json.RawMessage, error) {
 	switch action {
 	case "add_organization":
 		var in struct {
@@ -580,7 +590,7 @@ func (cr *Crates) builtin(ctx context.Context, crate, action string, input json.
 		if err := json.Unmarshal(input, &in); err != nil || strings.TrimSpace(in.Name) == "" {
 			return nil, fmt.Errorf("roost.add_organization: want {name, domains?, tags?, attributes?}")
 		}
-		orgs := cr.h.Organizations()
+		orgs := cr.h.organizations()
 		// An organization that already carries one of these attributes, or
 		// this name, is the same one: adding is idempotent.
 		all, err := orgs.List(ctx)
@@ -643,4 +653,12 @@ func (cr *Crates) builtin(ctx context.Context, crate, action string, input json.
 		return json.Marshal(map[string]any{"org": org.ID, "account": in.Account})
 	}
 	return nil, fmt.Errorf("roost has no action %q", action)
+}
+
+// stepHook adapts a caller's step callback to the workflow engine's.
+func stepHook(fn func(StepRecord)) func(workflow.StepRecord) {
+	if fn == nil {
+		return nil
+	}
+	return func(s workflow.StepRecord) { fn(StepRecord(s)) }
 }

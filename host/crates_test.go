@@ -44,7 +44,7 @@ func TestCrateUnpackAndRunAgainstHaloPSA(t *testing.T) {
 	installHalo(t, h, fake)
 	// Installed and configured, but not mapped: unmet again, with the fix.
 	_, err = cr.Unpack(ctx, "psa-ticket-for-orgs", host.UnpackOptions{Orgs: []string{orgs[0].ID, orgs[1].ID}})
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "2 organizations are not mapped") || !strings.Contains(err.Error(), "roost mapping refresh halopsa") {
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "2 organizations are not mapped") || ue.Unmet[0].Fix != host.FixMap || ue.Unmet[0].Integration != "halopsa" {
 		t.Fatalf("unmapped: %v", err)
 	}
 	mp := h.Mappings()
@@ -178,7 +178,7 @@ func TestServeRunsWebhookAndCronTriggers(t *testing.T) {
 	}
 	runs := make(chan string, 16)
 	addr := make(chan string, 1)
-	srv := cr.NewServer(host.ServeOptions{Addr: "127.0.0.1:0", Listening: func(a string) { addr <- a },
+	srv := h.NewServer(host.ServeOptions{Addr: "127.0.0.1:0", Listening: func(a string) { addr <- a },
 		OnRun: func(j host.Job, org string, run *host.WorkflowRun, err error) {
 			status := "error"
 			if err == nil {

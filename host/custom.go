@@ -118,7 +118,7 @@ func CustomManifest(def *rest.Definition) (*abi.Manifest, error) {
 		}
 		m.Config = append(m.Config, abi.Field{Name: fieldClientID, Type: abi.TypeString, Required: true, Description: "The OAuth2 client id."},
 			abi.Field{Name: fieldClientSecret, Type: abi.TypeString, Secret: true, Description: "The client secret, if the client has one (PKCE clients may not)."},
-			abi.Field{Name: fieldRefreshToken, Type: abi.TypeString, Secret: true, Description: "Set by roost integrations authorize."},
+			abi.Field{Name: fieldRefreshToken, Type: abi.TypeString, Secret: true, Description: "Set when a person signs in (authorize)."},
 			authz, tok)
 		m.Auth = &abi.Auth{Type: abi.AuthOAuth2AuthorizationCode, AuthorizeURL: "{config." + fieldAuthorizeURL + "}",
 			TokenURL: "{config." + fieldTokenURL + "}", ClientID: fieldClientID, ClientSecret: fieldClientSecret,
@@ -253,7 +253,7 @@ func (cu *custom) callInput(action string, baseURL any, input json.RawMessage) (
 // InstallCustom installs (or updates) a custom integration from its
 // definition. It runs on the bundled REST connector; configurations and
 // mappings of an existing integration of the same name stay.
-func (in *Integrations) InstallCustom(ctx context.Context, def *rest.Definition, source string) (*InstallResult, error) {
+func (in *integrationsSvc) InstallCustom(ctx context.Context, def *rest.Definition, source string) (*InstallResult, error) {
 	m, err := CustomManifest(def)
 	if err != nil {
 		return nil, err
@@ -302,7 +302,7 @@ func (in *Integrations) InstallCustom(ctx context.Context, def *rest.Definition,
 		}
 		h.dropLoaded(ctx, def.Name)
 	}
-	res.Integration = rec
+	res.Integration = Installed(rec)
 	if maps, err := st.Mappings(def.Name); err == nil {
 		res.Mapped = len(maps)
 	}
@@ -310,7 +310,7 @@ func (in *Integrations) InstallCustom(ctx context.Context, def *rest.Definition,
 }
 
 // CustomDefinition returns a custom integration's definition.
-func (in *Integrations) CustomDefinition(_ context.Context, name string) (*rest.Definition, error) {
+func (in *integrationsSvc) CustomDefinition(_ context.Context, name string) (*rest.Definition, error) {
 	st, err := in.h.openStore()
 	if err != nil {
 		return nil, err

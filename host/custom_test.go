@@ -181,7 +181,7 @@ func installAPI(t *testing.T, h *host.Host, def *rest.Definition, set map[string
 		AllowPrivateNetworks: &yes, SkipCheck: true}); err != nil {
 		t.Fatal(err)
 	}
-	cl, err := h.Integrations().Client(ctx, def.Name, "")
+	cl, err := h.Client(ctx, def.Name, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestCustomIntegrationAuthKinds(t *testing.T) {
 		}
 	}
 	// A token revoked by the tool: the 401 fetches a new one, once.
-	cl, _ := h.Integrations().Client(ctx, "oauth-form", "")
+	cl, _ := h.Client(ctx, "oauth-form", "")
 	if _, err := cl.Invoke(ctx, "protected", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +348,7 @@ func BenchmarkCustomCallOverhead(b *testing.B) {
 			Set: map[string]any{"base_url": api.URL}, Secrets: map[string]string{"token": "t"}}); err != nil {
 			b.Fatal(err)
 		}
-		cl, err := h.Integrations().Client(ctx, "bench", "")
+		cl, err := h.Client(ctx, "bench", "")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -424,7 +424,7 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 		TokenURL: srv.URL + "/token", Scopes: []string{"offline", "tickets"}},
 		Endpoints: []rest.Endpoint{{Name: "me", Method: "GET", Path: "/me"}}}
 	cl := installAPI(t, h, def, map[string]any{"base_url": srv.URL, "client_id": "app"}, nil)
-	if _, err := cl.Invoke(ctx, "me", nil); err == nil || !strings.Contains(err.Error(), "roost integrations authorize signin") {
+	if _, err := cl.Invoke(ctx, "me", nil); err == nil || !strings.Contains(err.Error(), "signin is not signed in to the tool yet") {
 		t.Fatalf("before sign-in: %v", err)
 	}
 	err := h.Integrations().Authorize(ctx, "signin", host.AuthorizeOptions{Open: func(u string) error {
@@ -438,7 +438,7 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 2 { // a second client starts from the rotated refresh token
-		cl, err := h.Integrations().Client(ctx, "signin", "")
+		cl, err := h.Client(ctx, "signin", "")
 		if err != nil {
 			t.Fatal(err)
 		}

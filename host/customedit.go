@@ -4,17 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/roosthq/roost/host/internal/httpx"
 	"github.com/roosthq/roost/host/internal/openapi"
+	"github.com/roosthq/roost/sdk/abi"
 	"github.com/roosthq/roost/sdk/rest"
 )
-
-// OpenAPIReport says what an OpenAPI import made and worked around.
-type OpenAPIReport = openapi.Report
 
 // OpenAPIOptions change an OpenAPI import.
 type OpenAPIOptions struct {
@@ -22,10 +22,16 @@ type OpenAPIOptions struct {
 	Name string
 	// Tags keeps only operations with one of these tags; Include only those
 	// whose "METHOD /path" or action name matches.
+	// Include is a regular expression.
 	Tags    []string
-	Include *regexp.Regexp
+	Include string
 	// Source names where the document came from (a file or URL).
 	Source string
+	// URL, when the document is not given, is where the service fetches
+	// it, under the same egress policy as connectors: loopback and
+	// private addresses only with AllowPrivateNetworks.
+	URL                  string `json:"url,omitempty"`
+	AllowPrivateNetworks bool   `json:"allow_private_networks,omitempty"`
 	// DryRun reports what would be imported and installs nothing.
 	DryRun bool
 }
@@ -48,9 +54,23 @@ type OpenAPIResult struct {
 // earlier import of the same name it keeps the user's edits: renamed
 // actions, pagination, results keys, the organizations mark, retries, and
 // endpoints the user removed stay removed.
-func (in *Integrations) ImportOpenAPI(ctx context.Context, data []byte, opts OpenAPIOptions) (*OpenAPIResult, error) {
+func (in *integrationsSvc) ImportOpenAPI(ctx context.Context, data []byte, opts OpenAPIOptions) (*OpenAPIResult, error) {
 	name := opts.Name
-	def, rep, err := openapi.Import(data, "imported", openapi.Options{Tags: opts.Tags, Include: opts.Include})
+	if len(data) == 0 && opts.URL != "" {
+		var err error
+		if data, err = in.h.fetchDocument(ctx, opts.URL, opts.AllowPrivateNetworks); err != nil {
+			return nil, err
+		}
+	}
+	var include *regexp.Regexp
+	if opts.Include != "" {
+		re, err := regexp.Compile(opts.Include)
+		if err != nil {
+			return nil, &InvalidInputError{Field: "include", Value: opts.Include, Problem: err.Error()}
+		}
+		include = re
+	}
+	def, rep, err := openapi.Import(data, "imported", openapi.Options{Tags: opts.Tags, Include: include})
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +81,7 @@ func (in *Integrations) ImportOpenAPI(ctx context.Context, data []byte, opts Ope
 		}
 	}
 	def.Name = name
-	res := &OpenAPIResult{Report: rep, Name: name}
+	res := &OpenAPIResult{Report: openAPIReportView(rep), Name: name}
 	if old, err := in.CustomDefinition(ctx, name); err == nil {
 		res.Added, res.Removed, res.Kept = mergeImport(def, old)
 	} else if !errors.As(err, new(*NotInstalledError)) {
@@ -193,7 +213,7 @@ type CustomEdit struct {
 
 // EditCustom applies an edit to a custom integration and installs the
 // result; nothing changes if any part of the edit is wrong.
-func (in *Integrations) EditCustom(ctx context.Context, name string, edit CustomEdit) (*InstallResult, error) {
+func (in *integrationsSvc) EditCustom(ctx context.Context, name string, edit CustomEdit) (*InstallResult, error) {
 	def, err := in.CustomDefinition(ctx, name)
 	if err != nil {
 		return nil, err
@@ -202,7 +222,7 @@ func (in *Integrations) EditCustom(ctx context.Context, name string, edit Custom
 		if e := def.Endpoint(n); e != nil {
 			return e, nil
 		}
-		return nil, fmt.Errorf("%s has no endpoint %q (see roost integrations show %s)", name, n, name)
+		return nil, &InvalidInputError{Field: "endpoint", Value: n, Problem: "not an endpoint of " + name}
 	}
 	for _, n := range edit.Remove {
 		e, err := find(n)
@@ -352,4 +372,41 @@ func ParsePagination(spec string) (*rest.Pagination, error) {
 		return nil, nil
 	}
 	return p, nil
+}
+
+// fetchDocument GETs a document through the egress policy connectors
+// obey: only the URL's own host, private addresses only when allowed.
+func (h *Host) fetchDocument(ctx context.Context, raw string, allowPrivate bool) ([]byte, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil, &InvalidInputError{Field: "url", Value: raw, Problem: "not a URL"}
+	}
+	p, err := abi.ParseHostPattern(u.Host)
+	if err != nil {
+		return nil, &InvalidInputError{Field: "url", Value: raw, Problem: err.Error()}
+	}
+	pol := &httpx.Policy{Hosts: []abi.HostPattern{p}, AllowPrivate: allowPrivate || h.cfg.HTTP.AllowPrivateNetworks}
+	resp, body, err := h.http.Do(ctx, pol, &abi.HTTPRequest{Method: "GET", URL: raw,
+		Header: map[string][]string{"Accept": {"application/json, application/yaml;q=0.9, */*;q=0.5"}}}, nil)
+	if err != nil {
+		return nil, &FetchError{URL: raw, Reason: err.Error()}
+	}
+	if resp.Status != 200 {
+		return nil, &FetchError{URL: raw, Status: resp.Status}
+	}
+	return body, nil
+}
+
+// FetchError says a document could not be fetched.
+type FetchError struct {
+	URL    string `json:"url"`
+	Status int    `json:"status,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func (e *FetchError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("fetch %s: status %d", e.URL, e.Status)
+	}
+	return fmt.Sprintf("fetch %s: %s", e.URL, e.Reason)
 }

@@ -25,19 +25,28 @@ type DevOptions struct {
 	Output string
 	// Quiet is the debounce period; 0 means 100 ms.
 	Quiet time.Duration
+	// AllowPrivateNetworks lets the connector reach loopback and private
+	// addresses (local tools, fakes).
+	AllowPrivateNetworks bool
 	// Events receives a DevEvent for every build and reload. It is called
 	// from the session's goroutine, one event at a time.
-	Events func(DevEvent)
+	Events func(DevEvent) `json:"-"`
 }
 
 // DevEvent reports what a development session did after a change.
 type DevEvent struct {
-	// Kind is "reloaded", "unchanged", "build failed" or "reload failed".
-	Kind    string        `json:"kind"`
-	Changed []string      `json:"changed,omitempty"`
-	Result  *ReloadResult `json:"result,omitempty"`
+	// Kind is "serving" (first, with Connector, Version and Path),
+	// "reloaded", "unchanged", "build failed" or "reload failed".
+	Kind      string        `json:"kind"`
+	Connector string        `json:"connector,omitempty"`
+	Version   string        `json:"version,omitempty"`
+	Path      string        `json:"path,omitempty"`
+	Changed   []string      `json:"changed,omitempty"`
+	Result    *ReloadResult `json:"result,omitempty"`
 	// Err says why a build or reload failed; the running build serves on.
+	// Error is its message, as the API sends it.
 	Err    error  `json:"-"`
+	Error  string `json:"error,omitempty"`
 	Output string `json:"output,omitempty"` // the compiler's output
 	// Debounce is the wait for the burst of edits to settle, Build the Go
 	// build; the reload's own compile and swap times are in Result.

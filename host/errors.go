@@ -4,72 +4,27 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
-	"github.com/roosthq/roost/host/internal/store"
-	"github.com/roosthq/roost/host/internal/wasmrt"
 	"github.com/roosthq/roost/sdk/abi"
-)
-
-// CallError is the error of a call that produced no result: the
-// connector's own structured error (Fault empty) or a fault in the guest
-// (Fault set: time-out, trap, out of memory, …), after which the instance
-// that faulted was discarded.
-type CallError = wasmrt.CallError
-
-// Fault names a guest failure; see the Fault constants.
-type Fault = wasmrt.Fault
-
-// Faults a CallError may carry.
-const (
-	FaultTimeout         = wasmrt.FaultTimeout
-	FaultCanceled        = wasmrt.FaultCanceled
-	FaultOutOfMemory     = wasmrt.FaultOutOfMemory
-	FaultStackOverflow   = wasmrt.FaultStackOverflow
-	FaultDeadlock        = wasmrt.FaultDeadlock
-	FaultPanic           = wasmrt.FaultPanic
-	FaultTrap            = wasmrt.FaultTrap
-	FaultExit            = wasmrt.FaultExit
-	FaultOutputTooLarge  = wasmrt.FaultOutputTooLarge
-	FaultHostCallFlood   = wasmrt.FaultHostCallFlood
-	FaultProtocol        = wasmrt.FaultProtocol
-	FaultInstantiate     = wasmrt.FaultInstantiate
-	FaultPoolUnavailable = wasmrt.FaultPoolUnavailable
-	FaultClosed          = wasmrt.FaultClosed
-)
-
-// LoadError says why a module could not be loaded; errors.Is matches it
-// against the sentinels below.
-type LoadError = wasmrt.LoadError
-
-// ABIMismatchError names the ABI version a connector speaks and the one
-// this host speaks.
-type ABIMismatchError = wasmrt.ABIMismatchError
-
-// Causes of a LoadError.
-var (
-	// ErrNotWasm: the file is not WebAssembly at all. Check the path.
-	ErrNotWasm = wasmrt.ErrNotWasm
-	// ErrInvalidWasm: the module is malformed. Rebuild it.
-	ErrInvalidWasm = wasmrt.ErrInvalidWasm
-	// ErrNotConnector: valid wasm without the Roost ABI. Build it with the
-	// SDK or follow docs/abi.md.
-	ErrNotConnector = wasmrt.ErrNotConnector
-	// ErrCommandModule: built as a WASI command. Rebuild with
-	// -buildmode=c-shared (Go) or -mexec-model=reactor (clang).
-	ErrCommandModule = wasmrt.ErrCommandModule
-	// ErrABIMismatch: another ABI version. The error is an
-	// *ABIMismatchError naming both.
-	ErrABIMismatch = wasmrt.ErrABIMismatch
-	// ErrBadManifest: the connector describes itself wrongly. Fix the
-	// fields the message names.
-	ErrBadManifest = wasmrt.ErrBadManifest
-	// ErrStartFailed: the module failed while starting or describing
-	// itself.
-	ErrStartFailed = wasmrt.ErrStartFailed
 )
 
 // ErrClosed is returned by a Host after Close.
 var ErrClosed = errors.New("host is closed")
+
+// InvalidInputError says one input to a service is wrong.
+type InvalidInputError struct {
+	Field   string `json:"field"`
+	Value   string `json:"value,omitempty"`
+	Problem string `json:"problem"`
+}
+
+func (e *InvalidInputError) Error() string {
+	if e.Value != "" {
+		return fmt.Sprintf("%s %q: %s", e.Field, e.Value, e.Problem)
+	}
+	return e.Field + ": " + e.Problem
+}
 
 // ConfigError lists every problem with a configuration, each naming its
 // field.
@@ -89,8 +44,85 @@ func (e *ConfigError) Error() string {
 	return fmt.Sprintf("configuration of %s: %s", e.Connector, strings.Join(parts, "; "))
 }
 
-// HomeInUseError says another process has the Roost home's store open.
-type HomeInUseError = store.InUseError
+// NoConfigurationError says an integration lacks the configuration a call
+// needs: none at all, the named one (Config), or fields in it (Missing).
+type NoConfigurationError struct {
+	Integration string   `json:"integration"`
+	Config      string   `json:"config,omitempty"`
+	Missing     []string `json:"missing,omitempty"`
+}
 
-// NewerStoreError says the store was written by a newer Roost.
-type NewerStoreError = store.NewerSchemaError
+func (e *NoConfigurationError) Error() string {
+	switch {
+	case len(e.Missing) > 0:
+		return fmt.Sprintf("integration %s: %s is not set", e.Integration, strings.Join(e.Missing, ", "))
+	case e.Config != "":
+		return fmt.Sprintf("integration %s has no configuration %q", e.Integration, e.Config)
+	}
+	return fmt.Sprintf("integration %s has no configuration yet", e.Integration)
+}
+
+// SignInTimeoutError says nobody completed a sign-in in time.
+type SignInTimeoutError struct {
+	Integration string        `json:"integration"`
+	Waited      time.Duration `json:"waited_ns"`
+}
+
+func (e *SignInTimeoutError) Error() string {
+	return fmt.Sprintf("no sign-in to %s within %v", e.Integration, e.Waited)
+}
+
+// NoCrateError says no crate (or, with Workflow, no workflow of an
+// unpacked crate) has the name; Unpacked says only unpacked ones were
+// searched.
+type NoCrateError struct {
+	Name     string `json:"name,omitempty"`
+	Workflow string `json:"workflow,omitempty"`
+	Unpacked bool   `json:"unpacked,omitempty"`
+}
+
+func (e *NoCrateError) Error() string {
+	switch {
+	case e.Workflow != "":
+		return fmt.Sprintf("no workflow %q among unpacked crates", e.Workflow)
+	case e.Unpacked:
+		return fmt.Sprintf("crate %s is not unpacked", e.Name)
+	}
+	return fmt.Sprintf("no crate %q", e.Name)
+}
+
+// NoRunError says no run has the ID.
+type NoRunError struct {
+	ID int `json:"id"`
+}
+
+func (e *NoRunError) Error() string { return fmt.Sprintf("no run %d", e.ID) }
+
+// NoOrganizationsCapabilityError says a connector cannot list its tool's
+// accounts, so its mapping is set by hand.
+type NoOrganizationsCapabilityError struct {
+	Integration string `json:"integration"`
+}
+
+func (e *NoOrganizationsCapabilityError) Error() string {
+	return fmt.Sprintf("the %s connector cannot list its accounts (it has no organizations capability), so its mapping is set by hand", e.Integration)
+}
+
+// NoDraftError says a mapping has no draft to save.
+type NoDraftError struct {
+	Integration string `json:"integration"`
+}
+
+func (e *NoDraftError) Error() string { return fmt.Sprintf("%s has no draft to save", e.Integration) }
+
+// NoAccountError says no pulled account matches what was named.
+type NoAccountError struct {
+	Integration string    `json:"integration"`
+	Account     string    `json:"account"`
+	Accounts    int       `json:"accounts"`
+	RefreshedAt time.Time `json:"refreshed_at"`
+}
+
+func (e *NoAccountError) Error() string {
+	return fmt.Sprintf("no account %q among the %d accounts of %s pulled on %s", e.Account, e.Accounts, e.Integration, e.RefreshedAt.Local().Format("2006-01-02 15:04"))
+}

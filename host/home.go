@@ -63,7 +63,7 @@ func (h *Host) openStore() (*store.Store, error) {
 	}
 	s, err := store.Open(filepath.Join(h.cfg.Home, storeDirName), store.Options{Logger: h.logger})
 	if err != nil {
-		return nil, err
+		return nil, rtErr(err)
 	}
 	h.home.store = s
 	return s, nil

@@ -19,7 +19,31 @@ import (
 // Limits bound what each connector may use; zero fields take defaults
 // (pool of 4, 30 s calls, 128 MiB memory, 4 MiB input and output, 64 KiB of
 // logs and 10000 host calls per call).
-type Limits = wasmrt.Limits
+type Limits struct {
+	// PoolSize is the number of instances per connector, hence the number
+	// of its calls that run at once. Default 4.
+	PoolSize int
+	// CallTimeout bounds every call (the caller's earlier deadline wins).
+	// Default 30s.
+	CallTimeout time.Duration
+	// MemoryBytes caps each instance's linear memory. Default 128 MiB.
+	MemoryBytes uint64
+	// HighWaterBytes retires an instance after a call that left its memory
+	// above this. Default 3/4 of MemoryBytes.
+	HighWaterBytes uint64
+	// MaxInputBytes caps a call's input. Default 4 MiB.
+	MaxInputBytes int
+	// MaxOutputBytes caps a call's output. Default 4 MiB.
+	MaxOutputBytes int
+	// MaxLogBytes caps what one call may log; the rest is dropped with a
+	// note. Default 64 KiB.
+	MaxLogBytes int
+	// MaxHostCalls caps host-function calls in one call. Default 10000.
+	MaxHostCalls int
+	// MaxCallsPerInstance retires an instance after this many calls (with
+	// up to 10% jitter so a pool does not restart at once). Default 100000.
+	MaxCallsPerInstance int
+}
 
 // HTTPConfig governs connectors' outbound requests.
 type HTTPConfig struct {
@@ -78,7 +102,8 @@ type Host struct {
 	// credentials, so a token outlives one client.
 	tokens map[string]*oauth.ClientCredentials
 
-	home homeState // the store and what hangs off it, opened on first use
+	home    homeState // the store and what hangs off it, opened on first use
+	serving serving   // what a host serving its API keeps
 }
 
 // Open starts a Host.
@@ -87,7 +112,7 @@ func Open(ctx context.Context, cfg Config) (*Host, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	opts := wasmrt.Options{Limits: cfg.Limits, Logger: logger}
+	opts := wasmrt.Options{Limits: wasmrt.Limits(cfg.Limits), Logger: logger}
 	if cfg.Home != "" {
 		opts.CacheDir = CacheDir(cfg.Home)
 	}
@@ -109,7 +134,7 @@ func Open(ctx context.Context, cfg Config) (*Host, error) {
 }
 
 // Limits returns the limits in force, defaults filled in.
-func (h *Host) Limits() Limits { return h.engine.Limits() }
+func (h *Host) Limits() Limits { return Limits(h.engine.Limits()) }
 
 // Close closes every connector (waiting for calls in flight until ctx is
 // done) and the runtime.
@@ -143,7 +168,11 @@ type LoadOptions struct {
 }
 
 // KV is a key-value store scoped to one integration.
-type KV = wasmrt.KV
+type KV interface {
+	Get(ctx context.Context, key string) ([]byte, bool, error)
+	Set(ctx context.Context, key string, value []byte) error
+	Delete(ctx context.Context, key string) error
+}
 
 // LoadFile reads and loads the connector at path.
 func (h *Host) LoadFile(ctx context.Context, path string, opts ...LoadOptions) (*Connector, error) {
@@ -169,7 +198,7 @@ func (h *Host) Load(ctx context.Context, source string, wasm []byte, opts ...Loa
 	}
 	mod, err := h.engine.Load(ctx, source, wasm)
 	if err != nil {
-		return nil, err
+		return nil, rtErr(err)
 	}
 	c := newConnector(h, mod, o)
 	h.mu.Lock()

@@ -19,22 +19,12 @@ import (
 // Integrations is the Integrations page as a library: the catalogue,
 // install and upgrade, configurations with secrets and a check on save,
 // show and uninstall. Get it from Host.Integrations.
-type Integrations struct{ h *Host }
+type integrationsSvc struct{ h *Host }
 
 // Integrations returns the host's integrations. They keep their state in
 // the store under Config.Home, opened (and locked against other
 // processes) on first use.
-func (h *Host) Integrations() *Integrations { return &Integrations{h: h} }
-
-// Installed describes an installed integration.
-type Installed = store.Integration
-
-// Configuration is a stored configuration; its Sealed secrets never leave
-// the host (Show and List drop them).
-type Configuration = store.Configuration
-
-// Check is the stored result of a configuration check.
-type Check = store.Check
+func (h *Host) integrations() *integrationsSvc { return &integrationsSvc{h: h} }
 
 // Status of an integration in the catalogue.
 const (
@@ -48,7 +38,7 @@ const (
 type NotInstalledError struct{ Name string }
 
 func (e *NotInstalledError) Error() string {
-	return fmt.Sprintf("integration %q is not installed (see roost integrations list)", e.Name)
+	return fmt.Sprintf("integration %q is not installed", e.Name)
 }
 
 // NotFoundError says no catalogue entry or file matches what was asked to
@@ -101,7 +91,7 @@ type InstalledSummary struct {
 // List returns the installed integrations and the available ones not
 // installed. It never runs an installed connector: their manifests were
 // cached at install.
-func (in *Integrations) List(ctx context.Context) (*Listing, error) {
+func (in *integrationsSvc) List(ctx context.Context) (*Listing, error) {
 	st, err := in.h.openStore()
 	if err != nil {
 		return nil, err
@@ -172,7 +162,7 @@ type SearchResult struct {
 // Search ranks installed and available integrations against query: a
 // match in the name counts most, then category, tags, action names and
 // the description. Every word of the query must match somewhere.
-func (in *Integrations) Search(ctx context.Context, query string) ([]SearchResult, error) {
+func (in *integrationsSvc) Search(ctx context.Context, query string) ([]SearchResult, error) {
 	words := strings.Fields(strings.ToLower(query))
 	if len(words) == 0 {
 		return nil, errors.New("search: the query is empty")
@@ -312,7 +302,7 @@ func (c *Changes) Empty() bool {
 // later edits of the source file change nothing. Installing over an
 // installed integration upgrades it in place, keeping its configurations
 // and mapping.
-func (in *Integrations) Install(ctx context.Context, ref string) (*InstallResult, error) {
+func (in *integrationsSvc) Install(ctx context.Context, ref string) (*InstallResult, error) {
 	return in.install(ctx, ref, false)
 }
 
@@ -320,13 +310,13 @@ func (in *Integrations) Install(ctx context.Context, ref string) (*InstallResult
 // copied, and the integration loads the file as it is whenever it changes,
 // so an author's newest build is what the integration runs. Configurations
 // and mappings work as for any integration.
-func (in *Integrations) InstallLink(ctx context.Context, path string) (*InstallResult, error) {
+func (in *integrationsSvc) InstallLink(ctx context.Context, path string) (*InstallResult, error) {
 	return in.install(ctx, path, true)
 }
 
-func (in *Integrations) install(ctx context.Context, ref string, link bool) (*InstallResult, error) {
+func (in *integrationsSvc) install(ctx context.Context, ref string, link bool) (*InstallResult, error) {
 	if ref == RESTConnector && !link {
-		return nil, fmt.Errorf("%q is the engine custom integrations run on, not an integration to install; make one with roost integrations new NAME or roost integrations import-openapi FILE", RESTConnector)
+		return nil, &InvalidInputError{Field: "integration", Value: RESTConnector, Problem: "is the engine custom integrations run on, not an integration to install; describe a custom integration or import an OpenAPI document instead"}
 	}
 	h := in.h
 	st, err := h.openStore()
@@ -399,7 +389,7 @@ func (in *Integrations) install(ctx context.Context, ref string, link bool) (*In
 	if rec, err = st.Integration(m.Name); err != nil {
 		return nil, err
 	}
-	res.Integration = rec
+	res.Integration = Installed(rec)
 	maps, err := st.Mappings(m.Name)
 	if err != nil {
 		return nil, err
@@ -442,7 +432,7 @@ func presenceValues(c store.Configuration) map[string]any {
 }
 
 // resolve finds the module ref names: a file path, or a catalogue name.
-func (in *Integrations) resolve(ctx context.Context, st *store.Store, ref string) ([]byte, string, error) {
+func (in *integrationsSvc) resolve(ctx context.Context, st *store.Store, ref string) ([]byte, string, error) {
 	looksLikePath := strings.HasSuffix(ref, ".wasm") || strings.ContainsRune(ref, os.PathSeparator) || strings.HasPrefix(ref, ".")
 	if info, err := os.Stat(ref); err == nil {
 		if info.IsDir() {

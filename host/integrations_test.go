@@ -185,7 +185,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 	}
 
 	// The stored configuration drives calls; the secret reaches the tool.
-	cl, err := in.Client(ctx, "hello", "")
+	cl, err := h.Client(ctx, "hello", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +278,7 @@ func TestInstalledModuleIgnoresLaterEditsOfItsSource(t *testing.T) {
 	}
 	// The author rebuilds over the same path; the installed one stays v1.
 	copyFile(t, versionedWasm(t, true), src)
-	cl, err := in.Client(ctx, "versioned", "")
+	cl, err := h.Client(ctx, "versioned", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,16 +86,13 @@ func (b *liveBuild) close() {
 type HostsWidenedError struct {
 	Connector string
 	Added     []string
-	// Confirm is the command that accepts the new hosts, if there is one.
-	Confirm string
+	// Link is the build a linked integration runs; installing the link
+	// again accepts the new hosts.
+	Link string
 }
 
 func (e *HostsWidenedError) Error() string {
-	how := "reload with new hosts allowed to accept it"
-	if e.Confirm != "" {
-		how = "to accept them, run: " + e.Confirm
-	}
-	return fmt.Sprintf("the new build of %s would also reach %s; the previous build stays in use (%s)", e.Connector, strings.Join(e.Added, ", "), how)
+	return fmt.Sprintf("the new build of %s would also reach %s; the previous build stays in use", e.Connector, strings.Join(e.Added, ", "))
 }
 
 // LoadLive loads the connector at path as a Live connector.

@@ -179,7 +179,7 @@ func TestLinkedIntegrationRunsTheNewestBuild(t *testing.T) {
 		t.Fatalf("link: %+v %v", res, err)
 	}
 	call := func() string {
-		cl, err := h.Integrations().Client(ctx, "reloaded", "")
+		cl, err := h.Client(ctx, "reloaded", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,7 +201,7 @@ func TestLinkedIntegrationRunsTheNewestBuild(t *testing.T) {
 	}
 	// A broken build is an error that names the link; the next good one runs.
 	writeAtomically(t, path, []byte("junk"))
-	if _, err := h.Integrations().Client(ctx, "reloaded", ""); err == nil {
+	if _, err := h.Client(ctx, "reloaded", ""); err == nil {
 		t.Fatal("a broken linked build loaded")
 	}
 	writeAtomically(t, path, build(3))
@@ -226,15 +226,15 @@ func TestLinkedBuildWithNewHostsNeedsConfirmation(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeAtomically(t, path, wasmtest.Answering(buildManifest(`"api.example.com","more.example.net"`), `"v2"`))
-	_, err := h.Integrations().Client(ctx, "reloaded", "")
+	_, err := h.Client(ctx, "reloaded", "")
 	var hw *host.HostsWidenedError
-	if !errors.As(err, &hw) || hw.Confirm != "roost integrations install --link "+path {
+	if !errors.As(err, &hw) || hw.Link != path {
 		t.Fatalf("widened link: %v", err)
 	}
 	if _, err := h.Integrations().InstallLink(ctx, path); err != nil {
 		t.Fatal(err)
 	}
-	cl, err := h.Integrations().Client(ctx, "reloaded", "")
+	cl, err := h.Client(ctx, "reloaded", "")
 	if err != nil {
 		t.Fatal(err)
 	}

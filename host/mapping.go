@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+
 	"sort"
 	"strings"
 	"time"
@@ -24,16 +24,10 @@ import (
 // mapping belongs to the integration's name, not its install: it survives
 // an uninstall (unless purged) so a reinstall finds it. Get them from
 // Host.Mappings.
-type Mappings struct{ h *Host }
+type mappingsSvc struct{ h *Host }
 
 // Mappings returns the host's organization mappings.
-func (h *Host) Mappings() *Mappings { return &Mappings{h: h} }
-
-// Mapping is one organization's saved link to an account in a tool.
-type Mapping = store.Mapping
-
-// DraftEntry is one organization's pending change.
-type DraftEntry = store.DraftEntry
+func (h *Host) mappings() *mappingsSvc { return &mappingsSvc{h: h} }
 
 // SetByUser marks a mapping chosen by a person; rules write "rule:NAME".
 const SetByUser = "user"
@@ -43,14 +37,14 @@ const SetByUser = "user"
 type NotMappedError struct{ Integration, Org string }
 
 func (e *NotMappedError) Error() string {
-	return fmt.Sprintf("organization %s is not mapped to an account in %s (see roost mapping show %s --unmapped)", e.Org, e.Integration, e.Integration)
+	return fmt.Sprintf("organization %s is not mapped to an account in %s", e.Org, e.Integration)
 }
 
 // NoOptionsError says an integration's accounts were never pulled.
 type NoOptionsError struct{ Integration string }
 
 func (e *NoOptionsError) Error() string {
-	return fmt.Sprintf("no accounts of %s have been pulled yet; run: roost mapping refresh %s", e.Integration, e.Integration)
+	return fmt.Sprintf("no accounts of %s have been pulled yet", e.Integration)
 }
 
 // MappedAccount is what a workflow sees for an organization in an
@@ -66,7 +60,7 @@ type MappedAccount struct {
 
 // AccountFor returns an organization's saved account in an integration,
 // or a *NotMappedError.
-func (mp *Mappings) AccountFor(_ context.Context, integration, orgRef string) (MappedAccount, error) {
+func (mp *mappingsSvc) AccountFor(_ context.Context, integration, orgRef string) (MappedAccount, error) {
 	st, err := mp.h.openStore()
 	if err != nil {
 		return MappedAccount{}, err
@@ -86,7 +80,7 @@ func (mp *Mappings) AccountFor(_ context.Context, integration, orgRef string) (M
 }
 
 // List returns an integration's saved mapping, by organization id.
-func (mp *Mappings) List(_ context.Context, integration string) ([]Mapping, error) {
+func (mp *mappingsSvc) List(_ context.Context, integration string) ([]store.Mapping, error) {
 	st, err := mp.h.openStore()
 	if err != nil {
 		return nil, err
@@ -106,7 +100,7 @@ type RefreshOptions struct {
 	// MaxPages stops a tool that never ends. Default 100,000.
 	MaxPages int
 	// Progress, if set, is called after each page.
-	Progress func(RefreshProgress)
+	Progress func(RefreshProgress) `json:"-"`
 }
 
 // RefreshProgress reports a refresh under way.
@@ -135,7 +129,7 @@ type RefreshError struct {
 	Integration string
 	Page        int
 	Accounts    int
-	Previous    *store.AccountOptions
+	Previous    *AccountOptions
 	Err         error
 }
 
@@ -157,24 +151,24 @@ var ErrRepeatedPage = errors.New("the tool sent a page it had already sent")
 // transaction. A repeated cursor or a page of accounts already received
 // stops it with ErrRepeatedPage or ErrRepeatedCursor; any failure keeps
 // the previous options and is a *RefreshError.
-func (mp *Mappings) Refresh(ctx context.Context, integration string, opts RefreshOptions) (*RefreshResult, error) {
+func (mp *mappingsSvc) Refresh(ctx context.Context, integration string, opts RefreshOptions) (*RefreshResult, error) {
 	start := time.Now()
 	st, err := mp.h.openStore()
 	if err != nil {
 		return nil, err
 	}
-	rec, m, err := mp.h.Integrations().installed(st, integration)
+	rec, m, err := mp.h.integrations().installed(st, integration)
 	if err != nil {
 		return nil, err
 	}
 	if !m.Has(abi.CapOrganizations) {
-		return nil, fmt.Errorf("the %s connector cannot list its accounts (it has no organizations capability), so its mapping is set by hand: roost mapping set %s ORG ACCOUNT", integration, integration)
+		return nil, &NoOrganizationsCapabilityError{Integration: integration}
 	}
 	config := opts.Config
 	if config == "" {
 		config = rec.DefaultConfig
 	}
-	cl, err := mp.h.Integrations().Client(ctx, integration, config)
+	cl, err := mp.h.integrations().Client(ctx, integration, config)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +192,7 @@ func (mp *Mappings) Refresh(ctx context.Context, integration string, opts Refres
 		page     int
 	)
 	fail := func(err error) error {
-		return &RefreshError{Integration: integration, Page: page, Accounts: len(accounts), Previous: previous, Err: err}
+		return &RefreshError{Integration: integration, Page: page, Accounts: len(accounts), Previous: optionsView(previous), Err: err}
 	}
 	for {
 		page++
@@ -262,7 +256,7 @@ func (mp *Mappings) Refresh(ctx context.Context, integration string, opts Refres
 }
 
 // Options returns the accounts last pulled from an integration's tool.
-func (mp *Mappings) Options(_ context.Context, integration string) (store.AccountOptions, error) {
+func (mp *mappingsSvc) Options(_ context.Context, integration string) (store.AccountOptions, error) {
 	st, err := mp.h.openStore()
 	if err != nil {
 		return store.AccountOptions{}, err
@@ -278,8 +272,10 @@ func (mp *Mappings) Options(_ context.Context, integration string) (store.Accoun
 
 // SuggestOptions change how Suggest works.
 type SuggestOptions struct {
-	// RulesFile is a rule file to use instead of the default rules.
-	RulesFile string
+	// Rules is the text of a rule file to use instead of the default
+	// rules; RulesSource names it in errors.
+	Rules       []byte `json:"rules,omitempty"`
+	RulesSource string `json:"rules_source,omitempty"`
 	// Explain records why each suggestion was made.
 	Explain bool
 	// Overwrite lets suggestions replace mappings chosen by hand.
@@ -288,9 +284,9 @@ type SuggestOptions struct {
 
 // SuggestReport says what Suggest put in the draft.
 type SuggestReport struct {
-	Integration string             `json:"integration"`
-	Rules       string             `json:"rules"`
-	Suggestions []match.Suggestion `json:"suggestions"`
+	Integration string       `json:"integration"`
+	Rules       string       `json:"rules"`
+	Suggestions []Suggestion `json:"suggestions"`
 	// Changed counts the suggestions that differ from the saved mapping
 	// (the others are already saved).
 	Changed   int                 `json:"changed"`
@@ -301,33 +297,74 @@ type SuggestReport struct {
 	// Unset are organizations whose rule-made mapping lost its account to
 	// a better match and is removed in the draft.
 	Unset []string      `json:"unset,omitempty"`
-	Stats match.Stats   `json:"stats"`
+	Stats SuggestStats  `json:"stats"`
 	Took  time.Duration `json:"took_ns"`
 }
 
-// LoadRules reads and compiles a rule file; an empty path is the default
-// rules. The error of a bad rule is a *match.RuleSyntaxError with its
-// line and column.
-func LoadRules(path string) (*match.Rules, error) {
-	if path == "" {
+// RuleError is a rule that does not parse or compile, located in its
+// file.
+type RuleError struct {
+	Source  string `json:"source"`
+	Rule    string `json:"rule,omitempty"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Message string `json:"message"`
+}
+
+func (e *RuleError) Error() string {
+	where := fmt.Sprintf("%s:%d:%d", e.Source, e.Line, e.Column)
+	if e.Rule != "" {
+		return fmt.Sprintf("%s: rule %q: %s", where, e.Rule, e.Message)
+	}
+	return where + ": " + e.Message
+}
+
+// compileRules compiles a rule file's text (source names it in errors);
+// empty text is the default rules. The error of a bad rule is a
+// *RuleError with its line and column.
+func compileRules(source string, text []byte) (*match.Rules, error) {
+	if len(text) == 0 {
 		return match.DefaultRules(), nil
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read rules: %w", err)
+	r, err := match.ParseRules(source, text)
+	var se *match.RuleSyntaxError
+	if errors.As(err, &se) {
+		return nil, &RuleError{Source: se.Source, Rule: se.Rule, Line: se.Line, Column: se.Column, Message: se.Message}
 	}
-	return match.ParseRules(path, data)
+	return r, err
+}
+
+// CheckRules compiles a rule file's text and returns how many rules it
+// has; the error of a bad rule is a *RuleError.
+func CheckRules(source string, text []byte) (int, error) {
+	r, err := compileRules(source, text)
+	if err != nil {
+		return 0, err
+	}
+	return len(r.Rules), nil
 }
 
 // DefaultRules is the text of the default rule set, to copy and change.
 func DefaultRules() []byte { return match.DefaultRulesSource() }
 
+// RuleHelper is a function suggestion rules may call.
+type RuleHelper struct {
+	Signature string `json:"signature"`
+	Doc       string `json:"doc"`
+}
+
 // RuleHelpers lists the functions rules may call.
-func RuleHelpers() []struct{ Signature, Doc string } { return match.Helpers }
+func RuleHelpers() []RuleHelper {
+	out := make([]RuleHelper, len(match.Helpers))
+	for i, h := range match.Helpers {
+		out[i] = RuleHelper(h)
+	}
+	return out
+}
 
 // mappable are the organizations that take part in mapping: enabled, and
 // not the user's own.
-func mappable(all []Organization) []Organization {
+func mappable(all []store.Organization) []store.Organization {
 	out := all[:0:0]
 	for _, o := range all {
 		if !o.Own && !o.Disabled {
@@ -337,7 +374,7 @@ func mappable(all []Organization) []Organization {
 	return out
 }
 
-func orgParty(o Organization) *match.Party {
+func orgParty(o store.Organization) *match.Party {
 	return match.NewParty(o.ID, o.Name, o.Domains, o.Tags, o.Attributes)
 }
 
@@ -351,9 +388,9 @@ func isRule(setBy string) bool { return strings.HasPrefix(setBy, "rule:") }
 // puts the result in the integration's draft. Organizations mapped by
 // hand (saved or in the draft) keep their accounts unless Overwrite; the
 // rest, including those mapped earlier by rules, are suggested afresh.
-func (mp *Mappings) Suggest(ctx context.Context, integration string, opts SuggestOptions) (*SuggestReport, error) {
+func (mp *mappingsSvc) Suggest(ctx context.Context, integration string, opts SuggestOptions) (*SuggestReport, error) {
 	start := time.Now()
-	rules, err := LoadRules(opts.RulesFile)
+	rules, err := compileRules(opts.RulesSource, opts.Rules)
 	if err != nil {
 		return nil, err
 	}
@@ -409,9 +446,10 @@ func (mp *Mappings) Suggest(ctx context.Context, integration string, opts Sugges
 	if err != nil {
 		return nil, err
 	}
-	rep.Suggestions, rep.Ambiguous, rep.Unmatched, rep.Stats = res.Suggestions, res.Ambiguous, res.Unmatched, res.Stats
-	if rep.Suggestions == nil {
-		rep.Suggestions = []match.Suggestion{}
+	rep.Ambiguous, rep.Unmatched, rep.Stats = res.Ambiguous, res.Unmatched, SuggestStats(res.Stats)
+	rep.Suggestions = make([]Suggestion, len(res.Suggestions))
+	for i, s := range res.Suggestions {
+		rep.Suggestions[i] = suggestionView(s)
 	}
 	if rep.Unmatched == nil {
 		rep.Unmatched = []string{}
@@ -460,12 +498,12 @@ func (mp *Mappings) Suggest(ctx context.Context, integration string, opts Sugges
 	return rep, nil
 }
 
-func savedByOrg(st *store.Store, integration string) (map[string]Mapping, error) {
+func savedByOrg(st *store.Store, integration string) (map[string]store.Mapping, error) {
 	list, err := st.Mappings(integration)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]Mapping, len(list))
+	out := make(map[string]store.Mapping, len(list))
 	for _, m := range list {
 		out[m.OrgID] = m
 	}
@@ -528,7 +566,7 @@ type MappingPage struct {
 
 // View returns one page of an integration's mapping for review, sorted by
 // organization name.
-func (mp *Mappings) View(_ context.Context, integration string, opts ViewOptions) (*MappingPage, error) {
+func (mp *mappingsSvc) View(_ context.Context, integration string, opts ViewOptions) (*MappingPage, error) {
 	st, err := mp.h.openStore()
 	if err != nil {
 		return nil, err
@@ -569,10 +607,12 @@ func (mp *Mappings) View(_ context.Context, integration string, opts ViewOptions
 	for _, o := range orgs {
 		r := MappingRow{Org: o.ID, OrgName: o.Name}
 		if s, ok := saved[o.ID]; ok {
-			r.Saved = &s
+			v := Mapping(s)
+			r.Saved = &v
 		}
 		if d, ok := draft.Entries[o.ID]; ok {
-			r.Draft = &d
+			v := DraftEntry(d)
+			r.Draft = &v
 			page.Pending++
 		}
 		for _, id := range draft.Ambiguous[o.ID] {
@@ -644,8 +684,7 @@ func resolveAccount(o store.AccountOptions, ref string) (abi.Account, error) {
 	case 1:
 		return found[0], nil
 	case 0:
-		return abi.Account{}, fmt.Errorf("no account %q among the %d accounts of %s pulled on %s (refresh with roost mapping refresh %s)",
-			ref, o.Count, o.Integration, o.RefreshedAt.Local().Format("2006-01-02 15:04"), o.Integration)
+		return abi.Account{}, &NoAccountError{Integration: o.Integration, Account: ref, Accounts: o.Count, RefreshedAt: o.RefreshedAt}
 	}
 	ids := make([]string, len(found))
 	for i, a := range found {
@@ -656,34 +695,34 @@ func resolveAccount(o store.AccountOptions, ref string) (abi.Account, error) {
 
 // Set puts a hand-made mapping of an organization to an account in the
 // draft. The account is looked up among the pulled options by id or name.
-func (mp *Mappings) Set(_ context.Context, integration, orgRef, accountRef string) (DraftEntry, error) {
+func (mp *mappingsSvc) Set(_ context.Context, integration, orgRef, accountRef string) (store.DraftEntry, error) {
 	st, err := mp.h.openStore()
 	if err != nil {
-		return DraftEntry{}, err
+		return store.DraftEntry{}, err
 	}
 	org, err := findOrg(st, orgRef)
 	if err != nil {
-		return DraftEntry{}, err
+		return store.DraftEntry{}, err
 	}
 	if org.Own {
-		return DraftEntry{}, fmt.Errorf("%s is your own organization; only the organizations you manage are mapped", org.ID)
+		return store.DraftEntry{}, fmt.Errorf("%s is your own organization; only the organizations you manage are mapped", org.ID)
 	}
 	options, err := st.Options(integration, true)
 	if errors.Is(err, store.ErrNotFound) {
-		return DraftEntry{}, &NoOptionsError{Integration: integration}
+		return store.DraftEntry{}, &NoOptionsError{Integration: integration}
 	}
 	if err != nil {
-		return DraftEntry{}, err
+		return store.DraftEntry{}, err
 	}
 	acct, err := resolveAccount(options, accountRef)
 	if err != nil {
-		return DraftEntry{}, err
+		return store.DraftEntry{}, err
 	}
 	draft, err := st.Draft(integration)
 	if err != nil {
-		return DraftEntry{}, err
+		return store.DraftEntry{}, err
 	}
-	e := DraftEntry{AccountID: acct.ID, AccountName: acct.Name, SetBy: SetByUser}
+	e := store.DraftEntry{AccountID: acct.ID, AccountName: acct.Name, SetBy: SetByUser}
 	draft.Entries[org.ID] = e
 	delete(draft.Ambiguous, org.ID)
 	draft.Integration, draft.Config, draft.UpdatedAt = integration, options.Config, time.Now().UTC()
@@ -692,7 +731,7 @@ func (mp *Mappings) Set(_ context.Context, integration, orgRef, accountRef strin
 
 // Unset marks an organization's saved mapping for removal in the draft,
 // or drops its pending entry if it has no saved one.
-func (mp *Mappings) Unset(_ context.Context, integration, orgRef string) error {
+func (mp *mappingsSvc) Unset(_ context.Context, integration, orgRef string) error {
 	st, err := mp.h.openStore()
 	if err != nil {
 		return err
@@ -706,7 +745,7 @@ func (mp *Mappings) Unset(_ context.Context, integration, orgRef string) error {
 		return err
 	}
 	if _, err := st.MappingOf(integration, org.ID); err == nil {
-		draft.Entries[org.ID] = DraftEntry{Unset: true, SetBy: SetByUser}
+		draft.Entries[org.ID] = store.DraftEntry{Unset: true, SetBy: SetByUser}
 	} else if errors.Is(err, store.ErrNotFound) {
 		if _, ok := draft.Entries[org.ID]; !ok {
 			return fmt.Errorf("%s has no mapping in %s to unset", org.ID, integration)
@@ -740,13 +779,13 @@ func (e *ConflictError) Error() string {
 		parts = append(parts, fmt.Sprintf("account %s → %s", acct, strings.Join(orgs, " and ")))
 	}
 	sort.Strings(parts)
-	return fmt.Sprintf("nothing was saved: in %s, one account would be mapped to two organizations (%s); change one with roost mapping set or unset",
+	return fmt.Sprintf("nothing was saved: in %s, one account would be mapped to two organizations (%s)",
 		e.Integration, strings.Join(parts, "; "))
 }
 
 // Save writes an integration's draft to the saved mapping in one
 // transaction and clears the draft; on any error nothing is saved.
-func (mp *Mappings) Save(_ context.Context, integration string) (*SaveResult, error) {
+func (mp *mappingsSvc) Save(_ context.Context, integration string) (*SaveResult, error) {
 	st, err := mp.h.openStore()
 	if err != nil {
 		return nil, err
@@ -798,7 +837,7 @@ func (mp *Mappings) Save(_ context.Context, integration string) (*SaveResult, er
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%s has no draft to save (make one with roost mapping suggest or set)", integration)
+		return nil, &NoDraftError{Integration: integration}
 	}
 	if err != nil {
 		return nil, err
@@ -807,7 +846,7 @@ func (mp *Mappings) Save(_ context.Context, integration string) (*SaveResult, er
 }
 
 // Discard throws away an integration's draft.
-func (mp *Mappings) Discard(_ context.Context, integration string) (int, error) {
+func (mp *mappingsSvc) Discard(_ context.Context, integration string) (int, error) {
 	st, err := mp.h.openStore()
 	if err != nil {
 		return 0, err
@@ -824,7 +863,7 @@ func (mp *Mappings) Discard(_ context.Context, integration string) (int, error) 
 var mappingColumns = []string{"orgId", "orgName", "accountId", "accountName", "config", "setBy", "setAt"}
 
 // Export writes an integration's saved mapping as CSV.
-func (mp *Mappings) Export(ctx context.Context, integration string, w io.Writer) error {
+func (mp *mappingsSvc) Export(ctx context.Context, integration string, w io.Writer) error {
 	st, err := mp.h.openStore()
 	if err != nil {
 		return err
@@ -859,7 +898,7 @@ type MappingImportReport struct {
 // Import reads orgId (or orgName) and accountId (or accountName) columns
 // from CSV into the draft as hand-made mappings. Bad rows are reported by
 // line and left out; nothing is saved until Save.
-func (mp *Mappings) Import(_ context.Context, integration string, r io.Reader) (*MappingImportReport, error) {
+func (mp *mappingsSvc) Import(_ context.Context, integration string, r io.Reader) (*MappingImportReport, error) {
 	st, err := mp.h.openStore()
 	if err != nil {
 		return nil, err
@@ -904,7 +943,7 @@ func (mp *Mappings) Import(_ context.Context, integration string, r io.Reader) (
 			rep.Errors = append(rep.Errors, RowError{Line: line, Message: err.Error()})
 			return nil
 		}
-		draft.Entries[org.ID] = DraftEntry{AccountID: acct.ID, AccountName: acct.Name, SetBy: SetByUser}
+		draft.Entries[org.ID] = store.DraftEntry{AccountID: acct.ID, AccountName: acct.Name, SetBy: SetByUser}
 		rep.Drafted++
 		return nil
 	})

@@ -112,7 +112,7 @@ func TestPetstoreImportsAndCalls(t *testing.T) {
 				Set: map[string]any{"base_url": api.URL + c.prefix}, Secrets: c.secrets}); err != nil {
 				t.Fatal(err)
 			}
-			cl, err := h.Integrations().Client(ctx, c.name, "")
+			cl, err := h.Client(ctx, c.name, "")
 			if err != nil {
 				t.Fatal(err)
 			}

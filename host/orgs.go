@@ -17,16 +17,12 @@ import (
 	"github.com/roosthq/roost/host/internal/store"
 )
 
-// Organization is one of the user's organizations: their own, or a
-// customer they manage.
-type Organization = store.Organization
-
 // Organizations manages the user's organizations. Get it from
 // Host.Organizations.
-type Organizations struct{ h *Host }
+type organizationsSvc struct{ h *Host }
 
 // Organizations returns the host's organizations.
-func (h *Host) Organizations() *Organizations { return &Organizations{h: h} }
+func (h *Host) organizations() *organizationsSvc { return &organizationsSvc{h: h} }
 
 // OrgInput describes an organization to add.
 type OrgInput struct {
@@ -47,7 +43,7 @@ type OrgInput struct {
 type NoOrganizationError struct{ Ref string }
 
 func (e *NoOrganizationError) Error() string {
-	return fmt.Sprintf("no organization %q (see roost orgs list)", e.Ref)
+	return fmt.Sprintf("no organization %q", e.Ref)
 }
 
 // Slug makes an organization id from a name: lower-case letters, digits
@@ -129,24 +125,24 @@ func cleanDomains(in []string) ([]string, error) {
 }
 
 // Add creates an organization.
-func (o *Organizations) Add(_ context.Context, in OrgInput) (Organization, error) {
+func (o *organizationsSvc) Add(_ context.Context, in OrgInput) (store.Organization, error) {
 	st, err := o.h.openStore()
 	if err != nil {
-		return Organization{}, err
+		return store.Organization{}, err
 	}
 	all, err := st.Organizations()
 	if err != nil {
-		return Organization{}, err
+		return store.Organization{}, err
 	}
 	org, err := buildOrg(in, newOrgSet(all))
 	if err != nil {
-		return Organization{}, err
+		return store.Organization{}, err
 	}
-	if err := st.PutOrganizations([]Organization{org}, true); err != nil {
+	if err := st.PutOrganizations([]store.Organization{org}, true); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return Organization{}, fmt.Errorf("organization %q already exists; choose another --id", org.ID)
+			return store.Organization{}, fmt.Errorf("organization %q already exists; choose another --id", org.ID)
 		}
-		return Organization{}, err
+		return store.Organization{}, err
 	}
 	return org, nil
 }
@@ -154,10 +150,10 @@ func (o *Organizations) Add(_ context.Context, in OrgInput) (Organization, error
 // orgSet is what buildOrg checks a new organization against.
 type orgSet struct {
 	taken map[string]bool
-	own   *Organization
+	own   *store.Organization
 }
 
-func newOrgSet(all []Organization) *orgSet {
+func newOrgSet(all []store.Organization) *orgSet {
 	s := &orgSet{taken: make(map[string]bool, len(all))}
 	for i := range all {
 		s.add(all[i])
@@ -165,7 +161,7 @@ func newOrgSet(all []Organization) *orgSet {
 	return s
 }
 
-func (s *orgSet) add(o Organization) {
+func (s *orgSet) add(o store.Organization) {
 	s.taken[o.ID] = true
 	if o.Own {
 		s.own = &o
@@ -173,10 +169,10 @@ func (s *orgSet) add(o Organization) {
 }
 
 // buildOrg checks an input against the existing organizations.
-func buildOrg(in OrgInput, set *orgSet) (Organization, error) {
+func buildOrg(in OrgInput, set *orgSet) (store.Organization, error) {
 	name := strings.TrimSpace(in.Name)
 	if name == "" {
-		return Organization{}, errors.New("an organization needs a name")
+		return store.Organization{}, errors.New("an organization needs a name")
 	}
 	taken, own := set.taken, set.own
 	id := in.ID
@@ -190,40 +186,40 @@ func buildOrg(in OrgInput, set *orgSet) (Organization, error) {
 			id = base + "-" + strconv.Itoa(n)
 		}
 	} else if err := validID(id); err != nil {
-		return Organization{}, err
+		return store.Organization{}, err
 	}
 	if in.Own && own != nil && own.ID != id {
-		return Organization{}, fmt.Errorf("%q is already your own organization; there is only one", own.ID)
+		return store.Organization{}, fmt.Errorf("%q is already your own organization; there is only one", own.ID)
 	}
 	parent := in.ParentID
 	if parent == "" && !in.Own && own != nil {
 		parent = own.ID
 	}
 	if parent != "" && !taken[parent] {
-		return Organization{}, &NoOrganizationError{Ref: parent}
+		return store.Organization{}, &NoOrganizationError{Ref: parent}
 	}
 	if parent == id {
-		return Organization{}, errors.New("an organization cannot manage itself")
+		return store.Organization{}, errors.New("an organization cannot manage itself")
 	}
 	domains, err := cleanDomains(in.Domains)
 	if err != nil {
-		return Organization{}, err
+		return store.Organization{}, err
 	}
 	attrs := map[string]string{}
 	for k, v := range in.Attributes {
 		k = strings.TrimSpace(k)
 		if k == "" {
-			return Organization{}, errors.New("an attribute needs a name")
+			return store.Organization{}, errors.New("an attribute needs a name")
 		}
 		attrs[k] = strings.TrimSpace(v)
 	}
 	now := time.Now().UTC()
-	return Organization{ID: id, Name: name, ParentID: parent, Domains: domains, Tags: cleanList(in.Tags),
+	return store.Organization{ID: id, Name: name, ParentID: parent, Domains: domains, Tags: cleanList(in.Tags),
 		Attributes: attrs, Disabled: in.Disabled, Own: in.Own, CreatedAt: now, UpdatedAt: now}, nil
 }
 
 // List returns every organization, sorted by name.
-func (o *Organizations) List(_ context.Context) ([]Organization, error) {
+func (o *organizationsSvc) List(_ context.Context) ([]store.Organization, error) {
 	st, err := o.h.openStore()
 	if err != nil {
 		return nil, err
@@ -234,25 +230,25 @@ func (o *Organizations) List(_ context.Context) ([]Organization, error) {
 }
 
 // Get finds an organization by id, or else by exact name (ignoring case).
-func (o *Organizations) Get(_ context.Context, ref string) (Organization, error) {
+func (o *organizationsSvc) Get(_ context.Context, ref string) (store.Organization, error) {
 	st, err := o.h.openStore()
 	if err != nil {
-		return Organization{}, err
+		return store.Organization{}, err
 	}
 	return findOrg(st, ref)
 }
 
-func findOrg(st *store.Store, ref string) (Organization, error) {
+func findOrg(st *store.Store, ref string) (store.Organization, error) {
 	if org, err := st.Organization(ref); err == nil {
 		return org, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return Organization{}, err
+		return store.Organization{}, err
 	}
 	all, err := st.Organizations()
 	if err != nil {
-		return Organization{}, err
+		return store.Organization{}, err
 	}
-	var found []Organization
+	var found []store.Organization
 	for _, org := range all {
 		if strings.EqualFold(org.Name, strings.TrimSpace(ref)) {
 			found = append(found, org)
@@ -260,7 +256,7 @@ func findOrg(st *store.Store, ref string) (Organization, error) {
 	}
 	switch len(found) {
 	case 0:
-		return Organization{}, &NoOrganizationError{Ref: ref}
+		return store.Organization{}, &NoOrganizationError{Ref: ref}
 	case 1:
 		return found[0], nil
 	}
@@ -268,7 +264,7 @@ func findOrg(st *store.Store, ref string) (Organization, error) {
 	for i, f := range found {
 		ids[i] = f.ID
 	}
-	return Organization{}, fmt.Errorf("%d organizations are named %q; use an id: %s", len(found), ref, strings.Join(ids, ", "))
+	return store.Organization{}, fmt.Errorf("%d organizations are named %q; use an id: %s", len(found), ref, strings.Join(ids, ", "))
 }
 
 // OrgChange is an edit of an organization; nil fields stay as they are.
@@ -283,42 +279,42 @@ type OrgChange struct {
 }
 
 // Update edits an organization. Changing its id moves its mappings.
-func (o *Organizations) Update(_ context.Context, ref string, ch OrgChange) (Organization, error) {
+func (o *organizationsSvc) Update(_ context.Context, ref string, ch OrgChange) (store.Organization, error) {
 	st, err := o.h.openStore()
 	if err != nil {
-		return Organization{}, err
+		return store.Organization{}, err
 	}
 	org, err := findOrg(st, ref)
 	if err != nil {
-		return Organization{}, err
+		return store.Organization{}, err
 	}
 	from := org.ID
 	if ch.Name != nil {
 		if strings.TrimSpace(*ch.Name) == "" {
-			return Organization{}, errors.New("the new name is empty")
+			return store.Organization{}, errors.New("the new name is empty")
 		}
 		org.Name = strings.TrimSpace(*ch.Name)
 	}
 	if ch.ID != nil {
 		if err := validID(*ch.ID); err != nil {
-			return Organization{}, err
+			return store.Organization{}, err
 		}
 		org.ID = *ch.ID
 	}
 	if ch.ParentID != nil {
 		if *ch.ParentID != "" {
 			if _, err := st.Organization(*ch.ParentID); err != nil {
-				return Organization{}, &NoOrganizationError{Ref: *ch.ParentID}
+				return store.Organization{}, &NoOrganizationError{Ref: *ch.ParentID}
 			}
 			if *ch.ParentID == org.ID {
-				return Organization{}, errors.New("an organization cannot manage itself")
+				return store.Organization{}, errors.New("an organization cannot manage itself")
 			}
 		}
 		org.ParentID = *ch.ParentID
 	}
 	if ch.Domains != nil {
 		if org.Domains, err = cleanDomains(*ch.Domains); err != nil {
-			return Organization{}, err
+			return store.Organization{}, err
 		}
 	}
 	if ch.Tags != nil {
@@ -340,27 +336,27 @@ func (o *Organizations) Update(_ context.Context, ref string, ch OrgChange) (Org
 	org.UpdatedAt = time.Now().UTC()
 	if err := st.RenameOrganization(from, org); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return Organization{}, fmt.Errorf("organization %q already exists", org.ID)
+			return store.Organization{}, fmt.Errorf("organization %q already exists", org.ID)
 		}
-		return Organization{}, err
+		return store.Organization{}, err
 	}
 	return org, nil
 }
 
 // Remove deletes an organization with its mappings. An organization that
 // manages others cannot be removed until they are moved or removed.
-func (o *Organizations) Remove(_ context.Context, ref string) (Organization, error) {
+func (o *organizationsSvc) Remove(_ context.Context, ref string) (store.Organization, error) {
 	st, err := o.h.openStore()
 	if err != nil {
-		return Organization{}, err
+		return store.Organization{}, err
 	}
 	org, err := findOrg(st, ref)
 	if err != nil {
-		return Organization{}, err
+		return store.Organization{}, err
 	}
 	all, err := st.Organizations()
 	if err != nil {
-		return Organization{}, err
+		return store.Organization{}, err
 	}
 	var kids []string
 	for _, c := range all {
@@ -369,7 +365,7 @@ func (o *Organizations) Remove(_ context.Context, ref string) (Organization, err
 		}
 	}
 	if len(kids) > 0 {
-		return Organization{}, fmt.Errorf("%s manages %d organizations (%s); move or remove them first", org.ID, len(kids), strings.Join(kids[:min(5, len(kids))], ", "))
+		return store.Organization{}, fmt.Errorf("%s manages %d organizations (%s); move or remove them first", org.ID, len(kids), strings.Join(kids[:min(5, len(kids))], ", "))
 	}
 	return org, st.DeleteOrganization(org.ID)
 }
@@ -405,7 +401,7 @@ type ImportReport struct {
 // other column is an attribute. A row whose orgSlug exists updates that
 // organization. Every bad row is reported by line; the good rows are
 // written in one transaction, or none with opts.Atomic.
-func (o *Organizations) Import(_ context.Context, r io.Reader, opts ImportOptions) (*ImportReport, error) {
+func (o *organizationsSvc) Import(_ context.Context, r io.Reader, opts ImportOptions) (*ImportReport, error) {
 	st, err := o.h.openStore()
 	if err != nil {
 		return nil, err
@@ -414,7 +410,7 @@ func (o *Organizations) Import(_ context.Context, r io.Reader, opts ImportOption
 	if err != nil {
 		return nil, err
 	}
-	byID := map[string]Organization{}
+	byID := map[string]store.Organization{}
 	for _, e := range existing {
 		byID[e.ID] = e
 	}
@@ -431,7 +427,7 @@ func (o *Organizations) Import(_ context.Context, r io.Reader, opts ImportOption
 	}
 	rep := &ImportReport{Created: []string{}, Updated: []string{}, Errors: []RowError{}}
 	set := newOrgSet(existing)
-	var rows []Organization
+	var rows []store.Organization
 	inFile := map[string]int{} // id → line
 	parentOf := map[int]string{}
 	lineOf := map[string]int{}
@@ -565,7 +561,7 @@ func parseBool(s string) (bool, bool) {
 
 // Export writes every organization as CSV in the columns Import reads,
 // with one more column per attribute name.
-func (o *Organizations) Export(ctx context.Context, w io.Writer) error {
+func (o *organizationsSvc) Export(ctx context.Context, w io.Writer) error {
 	all, err := o.List(ctx)
 	if err != nil {
 		return err

@@ -18,9 +18,6 @@ import (
 	"github.com/roosthq/roost/host/internal/store"
 )
 
-// Job is a triggered run waiting in the store.
-type Job = store.Job
-
 // Trigger is an unpacked crate's trigger.
 type Trigger struct {
 	Crate    string   `json:"crate"`
@@ -36,7 +33,7 @@ type Trigger struct {
 }
 
 // Triggers lists the triggers of every unpacked crate.
-func (cr *Crates) Triggers(_ context.Context, now time.Time) ([]Trigger, error) {
+func (cr *cratesSvc) Triggers(_ context.Context, now time.Time) ([]Trigger, error) {
 	st, err := cr.h.openStore()
 	if err != nil {
 		return nil, err
@@ -85,19 +82,24 @@ type ServeOptions struct {
 // is answered 202 only then, so no accepted request is lost, and jobs left
 // by a stopped server run when the next one starts.
 type Server struct {
-	cr   *Crates
+	cr   *cratesSvc
 	opts ServeOptions
 	wake chan struct{}
 	mu   sync.Mutex
 	last time.Time // the last minute cron was checked for
 }
 
-// NewServer makes a trigger server.
-func (cr *Crates) NewServer(opts ServeOptions) *Server {
+// NewServer makes the trigger server of this host, the home's owner.
+func (h *Host) NewServer(opts ServeOptions) *Server {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:8787"
 	}
-	return &Server{cr: cr, opts: opts, wake: make(chan struct{}, 1)}
+	return &Server{cr: h.crates(), opts: opts, wake: make(chan struct{}, 1)}
+}
+
+// Triggers lists the triggers of every unpacked crate.
+func (s *Server) Triggers(ctx context.Context, now time.Time) ([]Trigger, error) {
+	return s.cr.Triggers(ctx, now)
 }
 
 // Serve listens and runs until ctx is done.
@@ -109,6 +111,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(l)
 	defer srv.Close()
+	s.cr.h.serving.mu.Lock()
+	s.cr.h.serving.webhooks = l.Addr().String()
+	s.cr.h.serving.mu.Unlock()
 	if s.opts.Listening != nil {
 		s.opts.Listening(l.Addr().String())
 	}
@@ -238,7 +243,7 @@ func (s *Server) drain(ctx context.Context) error {
 			}
 			_, run, err := s.cr.Run(ctx, j.Crate+"/"+j.Workflow, org, RunOptions{})
 			if s.opts.OnRun != nil {
-				s.opts.OnRun(j, org, run, err)
+				s.opts.OnRun(Job(j), org, runView(run), err)
 			}
 		}
 		if err := st.DeleteJob(j.ID); err != nil {

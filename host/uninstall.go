@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/roosthq/roost/host/internal/store"
 	"github.com/roosthq/roost/sdk/abi"
 )
 
@@ -26,7 +25,7 @@ type Details struct {
 
 // Show returns an installed integration's manifest, configurations
 // (secrets masked), last checks and mapping summary.
-func (in *Integrations) Show(ctx context.Context, name string) (*Details, error) {
+func (in *integrationsSvc) Show(ctx context.Context, name string) (*Details, error) {
 	st, err := in.h.openStore()
 	if err != nil {
 		return nil, err
@@ -68,7 +67,7 @@ type NeededByCratesError struct {
 }
 
 func (e *NeededByCratesError) Error() string {
-	return fmt.Sprintf("integration %s is needed by the unpacked crates %s; remove them first (roost crates remove NAME) or force it (--force)",
+	return fmt.Sprintf("integration %s is needed by the unpacked crates %s",
 		e.Name, strings.Join(e.Crates, ", "))
 }
 
@@ -83,9 +82,9 @@ type UninstallOptions struct {
 
 // UninstallResult says what Uninstall removed and kept.
 type UninstallResult struct {
-	Name    string        `json:"name"`
-	Version string        `json:"version"`
-	Removed store.Removed `json:"removed"`
+	Name    string  `json:"name"`
+	Version string  `json:"version"`
+	Removed Removed `json:"removed"`
 	// KeptMappings counts the organization mappings kept for a reinstall.
 	KeptMappings int `json:"kept_mappings"`
 }
@@ -94,7 +93,7 @@ type UninstallResult struct {
 // and KV data, in one transaction. The organization mapping stays unless
 // Purge is set. Unpacked crates that need the integration make it a
 // *NeededByCratesError unless Force is set.
-func (in *Integrations) Uninstall(ctx context.Context, name string, o UninstallOptions) (*UninstallResult, error) {
+func (in *integrationsSvc) Uninstall(ctx context.Context, name string, o UninstallOptions) (*UninstallResult, error) {
 	h := in.h
 	st, err := h.openStore()
 	if err != nil {
@@ -116,7 +115,7 @@ func (in *Integrations) Uninstall(ctx context.Context, name string, o UninstallO
 	}
 	h.dropLoaded(ctx, name)
 	h.removeModuleIfUnused(st, rec.SHA256)
-	res := &UninstallResult{Name: name, Version: rec.Version, Removed: removed}
+	res := &UninstallResult{Name: name, Version: rec.Version, Removed: Removed(removed)}
 	if !o.Purge {
 		maps, err := st.Mappings(name)
 		if err != nil {

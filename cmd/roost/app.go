@@ -11,7 +11,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/roosthq/roost/crates"
 	"github.com/roosthq/roost/host"
 	"github.com/roosthq/roost/plugins"
 )
@@ -33,12 +32,15 @@ const (
 	exitFailure   = 1 // something failed: I/O, a module that does not load
 	exitUsage     = 2 // the command line is wrong
 	exitConnector = 3 // the connector answered with an error or faulted
+	exitBusy      = 4 // the home is in use, or its service went away mid-request
 )
 
 // exitError carries an exit code with the error shown to the user.
+// reported says the command has already printed it (a --json envelope).
 type exitError struct {
-	code int
-	err  error
+	code     int
+	err      error
+	reported bool
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -132,31 +134,18 @@ func Run(args []string, o Options) int {
 	if err == nil {
 		return exitOK
 	}
-	var unmet *host.UnmetError
-	var crateErr *crates.Error
-	if errors.As(err, &unmet) || errors.As(err, &crateErr) {
-		// Lists read better one item a line.
-		fmt.Fprintln(o.Stderr, "roost: "+strings.TrimSpace(err.Error()))
-	} else {
-		fmt.Fprintln(o.Stderr, "roost: "+oneLine(describe(err)))
-	}
+	code := exitCode(err)
 	var ee *exitError
-	if errors.As(err, &ee) {
-		return ee.code
+	if errors.As(err, &ee) && ee.reported {
+		return code
 	}
-	var ce *host.CallError
-	if errors.As(err, &ce) {
-		return exitConnector
+	if jsonRequested(args) {
+		// Scripts read one JSON document from stdout, errors included.
+		writeJSON(o.Stdout, errorDocument(err, code))
+		return code
 	}
-	if strings.Contains(err.Error(), "flag provided but not defined") || strings.HasPrefix(err.Error(), "Required flag") {
-		return exitUsage
-	}
-	return exitFailure
-}
-
-// describe adds what to do next to errors that need it.
-func describe(err error) string {
-	return err.Error()
+	fmt.Fprintln(o.Stderr, "roost: "+message(err))
+	return code
 }
 
 func oneLine(s string) string {
@@ -199,12 +188,7 @@ func openHost(c *cli.Context, cfg host.Config) (*host.Host, error) {
 		return nil, usageErrorf("--home is empty; set it or ROOST_HOME")
 	}
 	cfg.Bundled = plugins.Bundled()
-	cfg.Catalogs = append(cfg.Catalogs, c.StringSlice("catalog")...)
-	for _, d := range filepath.SplitList(o.Getenv("ROOST_CATALOG")) {
-		if d != "" {
-			cfg.Catalogs = append(cfg.Catalogs, d)
-		}
-	}
+	cfg.Catalogs = append(cfg.Catalogs, catalogDirs(c)...)
 	cfg.SecretKey = o.Getenv("ROOST_SECRET_KEY")
 	h, err := host.Open(c.Context, cfg)
 	if err != nil {
@@ -214,3 +198,14 @@ func openHost(c *cli.Context, cfg host.Config) (*host.Host, error) {
 }
 
 func closeHost(h *host.Host) { h.Close(context.Background()) }
+
+// catalogDirs are the --catalog directories and ROOST_CATALOG's.
+func catalogDirs(c *cli.Context) []string {
+	dirs := c.StringSlice("catalog")
+	for _, d := range filepath.SplitList(options(c).Getenv("ROOST_CATALOG")) {
+		if d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}

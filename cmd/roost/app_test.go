@@ -37,12 +37,7 @@ type result struct {
 
 func roost(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code := Run(append([]string{"roost", "--home", home}, args...), Options{
-		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
-		Getenv: func(string) string { return "" },
-	})
-	return result{code, out.String(), errb.String()}
+	return roostAt(t, home, nil, stdin, args...)
 }
 
 func TestVersion(t *testing.T) {

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -117,11 +115,11 @@ integrations edit.`,
 				}
 				def.Endpoints = append(def.Endpoints, e)
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			res, err := h.Integrations().InstallCustom(c.Context, &def, "custom")
 			if err != nil {
 				return err
@@ -205,6 +203,7 @@ new document added and removed.
 			&cli.StringSliceFlag{Name: "tag", Usage: "only operations with this tag (repeatable)"},
 			&cli.StringFlag{Name: "include", Usage: "only operations whose \"METHOD /path\" or name matches this regular expression"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "report what would be imported; install nothing"},
+			&cli.BoolFlag{Name: "allow-private-networks", Usage: "let a URL on loopback or a private network be fetched (refused by default, as for connectors)"},
 			jsonFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -212,25 +211,24 @@ new document added and removed.
 				return usageErrorf("import-openapi takes one FILE or URL")
 			}
 			ref := c.Args().First()
-			var include *regexp.Regexp
-			if p := c.String("include"); p != "" {
+			var data []byte
+			opts := host.OpenAPIOptions{Name: c.String("name"), Tags: c.StringSlice("tag"), Include: c.String("include"),
+				Source: ref, DryRun: c.Bool("dry-run"), AllowPrivateNetworks: c.Bool("allow-private-networks")}
+			if strings.HasPrefix(ref, "http://") || strings.HasPrefix(ref, "https://") {
+				opts.URL = ref
+			} else {
 				var err error
-				if include, err = regexp.Compile(p); err != nil {
-					return usageErrorf("--include %q: %v", p, err)
+				if data, err = os.ReadFile(ref); err != nil {
+					return err
 				}
 			}
-			data, err := readDocument(c, ref)
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			h, err := openHost(c, host.Config{})
-			if err != nil {
-				return err
-			}
-			defer closeHost(h)
+			defer h.close()
 			done := progress(c, "importing "+ref)
-			res, err := h.Integrations().ImportOpenAPI(c.Context, data, host.OpenAPIOptions{Name: c.String("name"),
-				Tags: c.StringSlice("tag"), Include: include, Source: ref, DryRun: c.Bool("dry-run")})
+			res, err := h.Integrations().ImportOpenAPI(c.Context, data, opts)
 			done()
 			if err != nil {
 				return err
@@ -241,27 +239,6 @@ new document added and removed.
 			return printImport(c.App.Writer, res, c.Bool("dry-run"))
 		},
 	}
-}
-
-func readDocument(c *cli.Context, ref string) ([]byte, error) {
-	if !strings.HasPrefix(ref, "http://") && !strings.HasPrefix(ref, "https://") {
-		return os.ReadFile(ref)
-	}
-	client := &http.Client{Timeout: 60 * time.Second}
-	req, err := http.NewRequestWithContext(c.Context, "GET", ref, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json, application/yaml;q=0.9, */*;q=0.5")
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", ref, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return nil, fmt.Errorf("fetch %s: status %d", ref, resp.StatusCode)
-	}
-	return io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 }
 
 func printImport(w io.Writer, res *host.OpenAPIResult, dry bool) error {
@@ -329,11 +306,11 @@ func integrationsEditCommand() *cli.Command {
 				return usageErrorf("edit takes one NAME")
 			}
 			name := c.Args().First()
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			if c.Bool("print") {
 				def, err := h.Integrations().CustomDefinition(c.Context, name)
 				if err != nil {
@@ -449,11 +426,11 @@ the configuration. Set the client_id first with roost integrations configure.`,
 				return usageErrorf("authorize takes one NAME")
 			}
 			name := c.Args().First()
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			err = h.Integrations().Authorize(c.Context, name, host.AuthorizeOptions{Config: c.String("config"), Timeout: c.Duration("timeout"),
 				Open: func(u string) error {
 					fmt.Fprintf(c.App.ErrWriter, "Open this address in a browser to sign %s in:\n\n  %s\n\nWaiting for the sign-in…\n", name, u)

@@ -1,15 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +12,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/roosthq/roost/host"
-	"github.com/roosthq/roost/sdk/abi"
 )
 
 func devCommand() *cli.Command {
@@ -58,61 +52,42 @@ func dev(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	h, err := openHost(c, host.Config{HTTP: host.HTTPConfig{AllowPrivateNetworks: c.Bool("allow-private-networks")}})
+	// The session runs in the home's service: a running roost serve, or
+	// this process, which then serves the API so roost invoke reaches it.
+	sess, err := connectHome(c, true)
 	if err != nil {
 		return err
 	}
-	defer closeHost(h)
+	defer sess.close()
 	w := c.App.Writer
 	var mu sync.Mutex // events and the first lines share the writer
 	asJSON := c.Bool("json")
+	done := progress(c, "building "+c.Args().First())
+	var once sync.Once
 	events := func(ev host.DevEvent) {
+		once.Do(done)
 		mu.Lock()
 		defer mu.Unlock()
+		if ev.Kind == "serving" && !asJSON {
+			printf(w, "serving %s %s from %s\n", ev.Connector, ev.Version, ev.Path)
+			printf(w, "roost invoke %s ACTION talks to this session (in %s); Ctrl-C stops\n", ev.Connector, sess.where())
+			return
+		}
 		printDevEvent(w, ev, asJSON)
 	}
-	done := progress(c, "building "+c.Args().First())
-	sess, err := h.Develop(c.Context, host.DevOptions{Path: c.Args().First(), Output: c.String("output"),
-		Quiet: c.Duration("quiet"), Events: events})
-	done()
-	if err != nil {
-		return err
-	}
-	defer sess.Close(context.Background())
-	live := sess.Live()
-	client, err := live.Configure(config)
-	if err != nil {
+	err = sess.Dev().Run(c.Context, host.DevOptions{Path: c.Args().First(), Output: c.String("output"),
+		Quiet: c.Duration("quiet"), AllowPrivateNetworks: c.Bool("allow-private-networks"), Events: events}, config)
+	once.Do(done)
+	var ce *host.ConfigError
+	if errors.As(err, &ce) {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%w; give the values with --config KEY=VALUE or --config-file FILE (a development session keeps them in memory only)", err)}
 	}
-	name := live.Manifest().Name
-	sock, stop, err := serveDev(c, name, client)
-	if err != nil {
-		return err
-	}
-	defer stop()
-	mu.Lock()
-	if asJSON {
-		writeJSON(w, map[string]any{"kind": "serving", "connector": name, "version": live.Manifest().Version, "path": live.Path(), "socket": sock})
-	} else {
-		printf(w, "serving %s %s from %s\n", name, live.Manifest().Version, live.Path())
-		printf(w, "roost invoke %s ACTION talks to this session; Ctrl-C stops\n", name)
-	}
-	mu.Unlock()
-	<-c.Context.Done()
-	return nil
+	return err
 }
 
 func printDevEvent(w io.Writer, ev host.DevEvent, asJSON bool) {
 	if asJSON {
-		type out struct {
-			host.DevEvent
-			Error string `json:"error,omitempty"`
-		}
-		o := out{DevEvent: ev}
-		if ev.Err != nil {
-			o.Error = ev.Err.Error()
-		}
-		b, _ := json.Marshal(o)
+		b, _ := json.Marshal(ev)
 		fmt.Fprintf(w, "%s\n", b)
 		return
 	}
@@ -142,7 +117,7 @@ func printDevEvent(w io.Writer, ev host.DevEvent, asJSON bool) {
 		fmt.Fprintf(w, "%s rebuilt, same module: nothing to reload\n", at)
 	default:
 		fmt.Fprintf(w, "%s %s; the previous build keeps serving:\n", at, ev.Kind)
-		msg := ev.Err.Error()
+		msg := ev.Error
 		if ev.Output != "" {
 			msg = ev.Output
 		}
@@ -152,89 +127,3 @@ func printDevEvent(w io.Writer, ev host.DevEvent, asJSON bool) {
 	}
 }
 
-// devSocket is where a dev session of connector name listens.
-func devSocket(home, name string) string { return filepath.Join(home, "dev", name+".sock") }
-
-type devRequest struct {
-	Action string          `json:"action"`
-	Input  json.RawMessage `json:"input"`
-}
-
-type devAnswer struct {
-	Output json.RawMessage `json:"output,omitempty"`
-	Error  *errorJSON      `json:"error,omitempty"`
-}
-
-// serveDev answers roost invoke on a unix socket in the home.
-func serveDev(c *cli.Context, name string, client *host.LiveClient) (string, func(), error) {
-	sock := devSocket(c.String("home"), name)
-	if err := os.MkdirAll(filepath.Dir(sock), 0o700); err != nil {
-		return "", nil, err
-	}
-	if conn, err := net.Dial("unix", sock); err == nil {
-		conn.Close()
-		return "", nil, fmt.Errorf("another roost dev already serves %s (%s)", name, sock)
-	}
-	os.Remove(sock) // a stale socket of a session that died
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		return "", nil, fmt.Errorf("listen on %s: %w", sock, err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /invoke", func(w http.ResponseWriter, r *http.Request) {
-		var req devRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		out, err := client.Invoke(r.Context(), req.Action, req.Input)
-		ans := devAnswer{Output: out}
-		if err != nil {
-			ans.Error = wireError(err)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(ans)
-	})
-	srv := &http.Server{Handler: mux}
-	go srv.Serve(l)
-	return sock, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		os.Remove(sock)
-	}, nil
-}
-
-// devInvoke calls a running dev session of connector name, if there is
-// one; ok is false when there is none.
-func devInvoke(ctx context.Context, home, name, action string, input json.RawMessage) (out json.RawMessage, callErr error, ok bool, err error) {
-	sock := devSocket(home, name)
-	if _, err := os.Stat(sock); err != nil {
-		return nil, nil, false, nil
-	}
-	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", sock)
-	}}}
-	body, _ := json.Marshal(devRequest{Action: action, Input: input})
-	req, _ := http.NewRequestWithContext(ctx, "POST", "http://roost-dev/invoke", strings.NewReader(string(body)))
-	resp, err := hc.Do(req)
-	if err != nil {
-		var ne *net.OpError
-		if errors.As(err, &ne) {
-			return nil, nil, false, nil // a stale socket: no session
-		}
-		return nil, nil, true, err
-	}
-	defer resp.Body.Close()
-	var ans devAnswer
-	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil {
-		return nil, nil, true, fmt.Errorf("the dev session answered badly: %w", err)
-	}
-	if ans.Error != nil {
-		e := ans.Error
-		return nil, &host.CallError{Connector: name, Op: "action " + action, Code: abi.Code(e.Code), Message: e.Message,
-			Retryable: e.Retryable, Details: e.Details}, true, nil
-	}
-	return ans.Output, nil, true, nil
-}

@@ -71,11 +71,11 @@ when each connector was installed or first seen.`,
 			if c.NArg() > 0 {
 				return usageErrorf("list takes no arguments; to search, use: roost integrations search %s", c.Args().First())
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			l, err := h.Integrations().List(c.Context)
 			if err != nil {
 				return err
@@ -134,11 +134,11 @@ the category, tags, action names and description.`,
 			if strings.TrimSpace(query) == "" {
 				return usageErrorf("search: give a query, such as: roost integrations search psa")
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			found, err := h.Integrations().Search(c.Context, query)
 			if err != nil {
 				return err
@@ -180,11 +180,11 @@ roost dev). Installing again without --link makes it an ordinary install.`,
 			if c.NArg() != 1 {
 				return usageErrorf("install: want one NAME or PATH.wasm; got %d arguments", c.NArg())
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			w := c.App.Writer
 			stop := progress(c, "verifying "+c.Args().First())
 			var res *host.InstallResult
@@ -293,11 +293,11 @@ func configure(c *cli.Context) error {
 		v := c.Bool("allow-private-networks")
 		ci.AllowPrivateNetworks = &v
 	}
-	h, err := openHost(c, host.Config{})
+	h, err := connect(c)
 	if err != nil {
 		return err
 	}
-	defer closeHost(h)
+	defer h.close()
 	in := h.Integrations()
 	details, err := in.Show(c.Context, name)
 	if err != nil {
@@ -452,11 +452,11 @@ func integrationsShowCommand() *cli.Command {
 			if c.NArg() != 1 {
 				return usageErrorf("show: want the integration NAME; got %d arguments", c.NArg())
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			d, err := h.Integrations().Show(c.Context, c.Args().First())
 			if err != nil {
 				return err
@@ -560,11 +560,11 @@ unless --purge. Refused while unpacked crates need it, unless --force.`,
 				return usageErrorf("uninstall: want the integration NAME; got %d arguments", c.NArg())
 			}
 			name := c.Args().First()
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			in := h.Integrations()
 			if _, err := in.Show(c.Context, name); err != nil {
 				return err

@@ -31,8 +31,14 @@ func newHome(t *testing.T) string {
 }
 
 // roostAt runs the CLI in-process on homeDir with the environment env.
+// roostAt runs the CLI in memory on a home. Under ROOST_TEST_VIA_SERVICE=1
+// (TestCLIThroughAService) a roost serve owns the home first, so the same
+// command goes through the service's socket.
 func roostAt(t *testing.T, homeDir string, env map[string]string, stdin string, args ...string) result {
 	t.Helper()
+	if viaService {
+		ensureService(t, homeDir, env, args)
+	}
 	var out, errb bytes.Buffer
 	code := Run(append([]string{"roost", "--home", homeDir}, args...), Options{
 		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
@@ -224,6 +230,7 @@ func copyTo(t *testing.T, src, dst string) {
 }
 
 func TestSecondProcessOnAHomeGetsAClearError(t *testing.T) {
+	skipViaService(t, "two processes opening one home, with no service")
 	h := newHome(t)
 	// The first holder: a real roost process, waiting on stdin with the
 	// home's store open (uninstall asks before deleting).
@@ -248,7 +255,7 @@ func TestSecondProcessOnAHomeGetsAClearError(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	r := roostAt(t, h, nil, "", "integrations", "list")
-	if r.code != exitFailure || !strings.Contains(r.stderr, "in use by another roost process") || !strings.Contains(r.stderr, "pid ") {
+	if r.code != exitBusy || !strings.Contains(r.stderr, "in use by another roost process") || !strings.Contains(r.stderr, "pid ") {
 		t.Fatalf("second process: %+v", r)
 	}
 	stdin.Write([]byte("n\n"))

@@ -74,18 +74,26 @@ func invoke(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if installed && !c.IsSet("use") {
-		// A roost dev session of this connector answers first.
-		ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
-		defer cancel()
-		start := time.Now()
-		out, callErr, ok, err := devInvoke(ctx, c.String("home"), path, action, input)
+	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+	defer cancel()
+	if installed {
+		// The service answers: a dev session of the connector first, else
+		// the installed integration with its stored configuration.
+		sess, err := connect(c)
 		if err != nil {
 			return err
 		}
-		if ok {
-			return report(c, path, action, out, callErr, time.Since(start))
+		defer sess.close()
+		res, err := sess.Integrations().Invoke(ctx, host.InvokeInput{Integration: path, Config: c.String("use"),
+			Action: action, Input: input, Timeout: c.Duration("timeout")})
+		var ce *host.CallError
+		if err != nil && !errors.As(err, &ce) {
+			return err
 		}
+		if err != nil {
+			return report(c, path, action, nil, err, 0)
+		}
+		return report(c, res.Connector, action, res.Output, nil, res.Took)
 	}
 	h, err := openHost(c, host.Config{
 		Limits: host.Limits{CallTimeout: c.Duration("timeout")},
@@ -95,23 +103,14 @@ func invoke(c *cli.Context) error {
 		return err
 	}
 	defer closeHost(h)
-	var cl *host.Client
-	if installed {
-		if cl, err = h.Integrations().Client(c.Context, path, c.String("use")); err != nil {
-			return err
-		}
-	} else {
-		conn, err := h.LoadFile(c.Context, path)
-		if err != nil {
-			return err
-		}
-		if cl, err = conn.Configure(config); err != nil {
-			return &exitError{code: exitUsage, err: fmt.Errorf("%w (see the fields with: roost connector inspect %s)", err, path)}
-		}
+	conn, err := h.LoadFile(c.Context, path)
+	if err != nil {
+		return err
 	}
-	conn := cl.Connector()
-	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
-	defer cancel()
+	cl, err := conn.Configure(config)
+	if err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%w (see the fields with: roost connector inspect %s)", err, path)}
+	}
 	start := time.Now()
 	out, callErr := cl.Invoke(ctx, action, input)
 	return report(c, conn.Manifest().Name, action, out, callErr, time.Since(start))
@@ -130,7 +129,7 @@ func report(c *cli.Context, connector, action string, out json.RawMessage, callE
 			return err
 		}
 		if callErr != nil {
-			return &exitError{code: exitConnector, err: callErr}
+			return &exitError{code: exitConnector, err: callErr, reported: true}
 		}
 		return nil
 	}

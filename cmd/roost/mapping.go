@@ -64,11 +64,11 @@ the previous options stay and the error says what failed.`,
 			if err != nil {
 				return err
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			bar := newProgressBar(c, "pulling "+name)
 			res, err := h.Mappings().Refresh(c.Context, name, host.RefreshOptions{Config: c.String("config"),
 				PageSize: c.Int("page-size"), Progress: bar.update})
@@ -140,14 +140,20 @@ goes into the draft: review it with roost mapping show, then save.`,
 			if err != nil {
 				return err
 			}
-			h, err := openHost(c, host.Config{})
+			opts := host.SuggestOptions{Explain: c.Bool("explain"), Overwrite: c.Bool("overwrite")}
+			if p := c.String("rules"); p != "" {
+				if opts.Rules, err = os.ReadFile(p); err != nil {
+					return err
+				}
+				opts.RulesSource = p
+			}
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			done := progress(c, "matching")
-			rep, err := h.Mappings().Suggest(c.Context, name, host.SuggestOptions{RulesFile: c.String("rules"),
-				Explain: c.Bool("explain"), Overwrite: c.Bool("overwrite")})
+			rep, err := h.Mappings().Suggest(c.Context, name, opts)
 			done()
 			if err != nil {
 				return err
@@ -211,11 +217,11 @@ func mappingShowCommand() *cli.Command {
 			if c.Int("page") < 1 || c.Int("page-size") < 1 {
 				return usageErrorf("--page and --page-size must be at least 1")
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			page, err := h.Mappings().View(c.Context, name, host.ViewOptions{Page: c.Int("page"), PageSize: c.Int("page-size"),
 				Unmapped: c.Bool("unmapped"), Changed: c.Bool("changed")})
 			if err != nil {
@@ -283,11 +289,11 @@ suggestions leave it alone unless --overwrite.`,
 			if c.NArg() != 3 {
 				return usageErrorf("set takes INTEGRATION ORG ACCOUNT")
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			e, err := h.Mappings().Set(c.Context, c.Args().Get(0), c.Args().Get(1), c.Args().Get(2))
 			if err != nil {
 				return err
@@ -309,11 +315,11 @@ func mappingUnsetCommand() *cli.Command {
 			if c.NArg() != 2 {
 				return usageErrorf("unset takes INTEGRATION ORG")
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			if err := h.Mappings().Unset(c.Context, c.Args().Get(0), c.Args().Get(1)); err != nil {
 				return err
 			}
@@ -333,11 +339,11 @@ func mappingSaveCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			res, err := h.Mappings().Save(c.Context, name)
 			if err != nil {
 				return err
@@ -360,11 +366,11 @@ func mappingDiscardCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			n, err := h.Mappings().Discard(c.Context, name)
 			if err != nil {
 				return err
@@ -384,11 +390,11 @@ func mappingExportCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			return h.Mappings().Export(c.Context, name, c.App.Writer)
 		},
 	}
@@ -417,11 +423,11 @@ roost mapping save.`,
 				defer f.Close()
 				r = f
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			rep, err := h.Mappings().Import(c.Context, c.Args().First(), r)
 			if err != nil {
 				return err
@@ -452,11 +458,15 @@ reports the first error with its line and column.`,
 		Action: func(c *cli.Context) error {
 			w := c.App.Writer
 			if p := c.String("check"); p != "" {
-				r, err := host.LoadRules(p)
+				text, err := os.ReadFile(p)
 				if err != nil {
 					return err
 				}
-				return printf(w, "%s: %d rules compile\n", p, len(r.Rules))
+				n, err := host.CheckRules(p, text)
+				if err != nil {
+					return err
+				}
+				return printf(w, "%s: %d rules compile\n", p, n)
 			}
 			if _, err := w.Write(host.DefaultRules()); err != nil {
 				return err

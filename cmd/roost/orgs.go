@@ -75,11 +75,11 @@ func orgsAddCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			org, err := h.Organizations().Add(c.Context, host.OrgInput{Name: c.Args().First(), ID: c.String("id"),
 				ParentID: c.String("parent"), Domains: c.StringSlice("domain"), Tags: c.StringSlice("tag"),
 				Attributes: attrs, Disabled: c.Bool("disabled"), Own: c.Bool("own")})
@@ -101,11 +101,11 @@ func orgsListCommand() *cli.Command {
 		Usage:   "list organizations",
 		Flags:   []cli.Flag{jsonFlag()},
 		Action: func(c *cli.Context) error {
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			all, err := h.Organizations().List(c.Context)
 			if err != nil {
 				return err
@@ -154,11 +154,11 @@ func orgsShowCommand() *cli.Command {
 			if c.NArg() != 1 {
 				return usageErrorf("show takes one ORG (an id or a name)")
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			org, err := h.Organizations().Get(c.Context, c.Args().First())
 			if err != nil {
 				return err
@@ -227,11 +227,11 @@ func orgsRenameCommand() *cli.Command {
 }
 
 func updateOrg(c *cli.Context, ref string, ch host.OrgChange) error {
-	h, err := openHost(c, host.Config{})
+	h, err := connect(c)
 	if err != nil {
 		return err
 	}
-	defer closeHost(h)
+	defer h.close()
 	org, err := h.Organizations().Update(c.Context, ref, ch)
 	if err != nil {
 		return err
@@ -303,11 +303,11 @@ func orgsRemoveCommand() *cli.Command {
 			if c.NArg() != 1 {
 				return usageErrorf("remove takes one ORG")
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			org, err := h.Organizations().Get(c.Context, c.Args().First())
 			if err != nil {
 				return err
@@ -355,11 +355,11 @@ when any row is bad. --dry-run only checks.`,
 				defer f.Close()
 				r = f
 			}
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			rep, err := h.Organizations().Import(c.Context, r, host.ImportOptions{Atomic: c.Bool("atomic"), DryRun: c.Bool("dry-run")})
 			if err != nil {
 				return err
@@ -401,11 +401,11 @@ func orgsExportCommand() *cli.Command {
 		Name:  "export",
 		Usage: "write every organization as CSV (the columns import reads)",
 		Action: func(c *cli.Context) error {
-			h, err := openHost(c, host.Config{})
+			h, err := connect(c)
 			if err != nil {
 				return err
 			}
-			defer closeHost(h)
+			defer h.close()
 			return h.Organizations().Export(c.Context, c.App.Writer)
 		},
 	}

@@ -109,11 +109,11 @@ type requestJSON struct {
 func requestView(r host.Request) requestJSON { return requestJSON{Request: r, Votes: r.Votes()} }
 
 func withRequests(c *cli.Context, fn func(*host.Requests) error) error {
-	h, err := openHost(c, host.Config{})
+	h, err := connect(c)
 	if err != nil {
 		return err
 	}
-	defer closeHost(h)
+	defer h.close()
 	return fn(h.Requests())
 }
 

@@ -28,8 +28,8 @@ func (r Request) Votes() int { return len(r.Voters) }
 type DuplicateRequestError struct{ Existing Request }
 
 func (e *DuplicateRequestError) Error() string {
-	return fmt.Sprintf("%q is already requested (request %d, %d votes); vote for it with: roost requests vote %d",
-		e.Existing.Name, e.Existing.ID, e.Existing.Votes(), e.Existing.ID)
+	return fmt.Sprintf("%q is already requested (request %d, %d votes)",
+		e.Existing.Name, e.Existing.ID, e.Existing.Votes())
 }
 
 // AlreadyVotedError says the voter has voted for the request.
@@ -78,7 +78,7 @@ func (s *Store) Vote(id int, who string) (Request, error) {
 	err := s.update(func(tx *badger.Txn) error {
 		if err := getJSON(tx, requestKey(id), &r); err != nil {
 			if errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("no request %d (see roost requests list): %w", id, ErrNotFound)
+				return fmt.Errorf("no request %d: %w", id, ErrNotFound)
 			}
 			return err
 		}
