@@ -16,7 +16,7 @@ import (
 // API (host.Service), so it prints the same output and the same errors.
 type session struct {
 	*host.Service
-	h *host.Host    // set when this process owns the home
+	h *host.Host // set when this process owns the home
 	l *host.APIListener
 }
 

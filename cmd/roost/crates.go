@@ -200,4 +200,3 @@ func cratesRemoveCommand() *cli.Command {
 		},
 	}
 }
-

@@ -126,4 +126,3 @@ func printDevEvent(w io.Writer, ev host.DevEvent, asJSON bool) {
 		}
 	}
 }
-

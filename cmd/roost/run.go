@@ -76,4 +76,3 @@ func short(s string, n int) string {
 	}
 	return s
 }
-

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
-
 )
 
 func runsCommand() *cli.Command {
@@ -71,4 +70,3 @@ func runsCommand() *cli.Command {
 		},
 	}
 }
-
