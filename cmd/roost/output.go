@@ -34,3 +34,10 @@ func confirm(c *cli.Context, question string) bool {
 	a := strings.ToLower(strings.TrimSpace(line))
 	return a == "y" || a == "yes"
 }
+
+// writeJSONLine writes v as one line: an event in a stream of them.
+func writeJSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

@@ -64,7 +64,7 @@ stops after the run in progress.`,
 				Listening: func(addr string) {
 					if c.Bool("json") {
 						mu.Lock()
-						writeJSON(w, map[string]any{"kind": "serving", "pid": os.Getpid(), "socket": api.Socket(), "webhooks": addr})
+						writeJSONLine(w, map[string]any{"kind": "serving", "pid": os.Getpid(), "socket": api.Socket(), "webhooks": addr})
 						mu.Unlock()
 						return
 					}
@@ -89,7 +89,7 @@ stops after the run in progress.`,
 						} else {
 							ev["status"], ev["duration_ns"] = run.Status, run.Duration
 						}
-						writeJSON(w, ev)
+						writeJSONLine(w, ev)
 						return
 					}
 					if err != nil {
