@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -74,9 +75,30 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s depends on %s: only cmd/ may use urfave/cli", path, d)
 			}
 		}
-		if path != "host/internal/wasmrt" {
-			if d := has(p.Imports, "github.com/tetratelabs/wazero"); d != "" {
-				t.Errorf("%s imports %s: only host/internal/wasmrt may use wazero", path, d)
+		// One room per library: each third-party dependency is used by the
+		// internal packages named here and nowhere else.
+		for dep, rooms := range map[string][]string{
+			"github.com/tetratelabs/wazero": {"host/internal/wasmrt"},
+			"github.com/dgraph-io/badger":   {"host/internal/store"},
+			"github.com/fsnotify/fsnotify":  {"host/internal/watch"},
+			"github.com/pb33f/libopenapi":   {"host/internal/openapi"},
+			"github.com/expr-lang/expr":     {"host/internal/match", "host/internal/workflow"},
+		} {
+			if d := has(p.Imports, dep); d != "" && !slices.Contains(rooms, path) {
+				t.Errorf("%s imports %s: only %s may use it", path, d, strings.Join(rooms, ", "))
+			}
+		}
+		if under("host/internal") {
+			// Domains depend on narrow interfaces and function values, never
+			// on the public package above them.
+			if d := has(p.Imports, mod+"host"); d == mod+"host" {
+				t.Errorf("%s imports %s: internal packages never import host", path, d)
+			}
+		}
+		if under("cmd") {
+			// The CLI uses only what an embedder could use.
+			if d := has(p.Imports, mod+"host/internal/"); d != "" {
+				t.Errorf("%s imports %s: the CLI uses host's public API only", path, d)
 			}
 		}
 		if under("host") {

@@ -892,7 +892,7 @@ func (mp *mappingsSvc) Export(ctx context.Context, integration string, w io.Writ
 // MappingImportReport says what a mapping import put in the draft.
 type MappingImportReport struct {
 	Drafted int        `json:"drafted"`
-	Errors  []RowError `json:"errors"`
+	Errors  []RowProblem `json:"errors"`
 }
 
 // Import reads orgId (or orgName) and accountId (or accountName) columns
@@ -931,16 +931,16 @@ func (mp *mappingsSvc) Import(_ context.Context, integration string, r io.Reader
 	if err != nil {
 		return nil, err
 	}
-	rep := &MappingImportReport{Errors: []RowError{}}
+	rep := &MappingImportReport{Errors: []RowProblem{}}
 	parseErrs, err := eachRow(cr, col, func(line int, _ []string, get func(string) string) error {
 		org, err := findOrg(st, get(orgCol))
 		if err != nil {
-			rep.Errors = append(rep.Errors, RowError{Line: line, Message: err.Error()})
+			rep.Errors = append(rep.Errors, RowProblem{Line: line, Message: err.Error()})
 			return nil
 		}
 		acct, err := resolveAccount(options, get(acctCol))
 		if err != nil {
-			rep.Errors = append(rep.Errors, RowError{Line: line, Message: err.Error()})
+			rep.Errors = append(rep.Errors, RowProblem{Line: line, Message: err.Error()})
 			return nil
 		}
 		draft.Entries[org.ID] = store.DraftEntry{AccountID: acct.ID, AccountName: acct.Name, SetBy: SetByUser}

@@ -382,8 +382,8 @@ type ImportOptions struct {
 	DryRun bool
 }
 
-// RowError is one bad row of an import, by its line in the file.
-type RowError struct {
+// RowProblem is one bad row of an import, by its line in the file.
+type RowProblem struct {
 	Line    int    `json:"line"`
 	Message string `json:"message"`
 }
@@ -392,7 +392,7 @@ type RowError struct {
 type ImportReport struct {
 	Created  []string   `json:"created"`
 	Updated  []string   `json:"updated"`
-	Errors   []RowError `json:"errors"`
+	Errors   []RowProblem `json:"errors"`
 	Imported bool       `json:"imported"`
 }
 
@@ -425,7 +425,7 @@ func (o *organizationsSvc) Import(_ context.Context, r io.Reader, opts ImportOpt
 	for _, c := range orgColumns {
 		known[c] = true
 	}
-	rep := &ImportReport{Created: []string{}, Updated: []string{}, Errors: []RowError{}}
+	rep := &ImportReport{Created: []string{}, Updated: []string{}, Errors: []RowProblem{}}
 	set := newOrgSet(existing)
 	var rows []store.Organization
 	inFile := map[string]int{} // id → line
@@ -433,7 +433,7 @@ func (o *organizationsSvc) Import(_ context.Context, r io.Reader, opts ImportOpt
 	lineOf := map[string]int{}
 	parseErrs, err := eachRow(cr, col, func(line int, rec []string, get func(string) string) error {
 		bad := func(format string, args ...any) {
-			rep.Errors = append(rep.Errors, RowError{Line: line, Message: fmt.Sprintf(format, args...)})
+			rep.Errors = append(rep.Errors, RowProblem{Line: line, Message: fmt.Sprintf(format, args...)})
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			return nil // a blank line
@@ -508,12 +508,12 @@ func (o *organizationsSvc) Import(_ context.Context, r io.Reader, opts ImportOpt
 		if ok {
 			if _, stored := byID[p]; !stored {
 				if _, here := inFile[p]; !here {
-					rep.Errors = append(rep.Errors, RowError{Line: lineOf[org.ID], Message: fmt.Sprintf("managingOrgId %q is no organization in the file or in Roost", p)})
+					rep.Errors = append(rep.Errors, RowProblem{Line: lineOf[org.ID], Message: fmt.Sprintf("managingOrgId %q is no organization in the file or in Roost", p)})
 					continue
 				}
 			}
 			if p == org.ID {
-				rep.Errors = append(rep.Errors, RowError{Line: lineOf[org.ID], Message: "an organization cannot manage itself"})
+				rep.Errors = append(rep.Errors, RowProblem{Line: lineOf[org.ID], Message: "an organization cannot manage itself"})
 				continue
 			}
 			org.ParentID = p
@@ -618,8 +618,8 @@ func openCSV(r io.Reader) (*csv.Reader, []string, map[string]int, error) {
 // eachRow calls fn with every row of a CSV file after its header: its line
 // (where the row starts), its fields, and a lookup by column name. Rows
 // that do not parse come back as RowErrors; fn's error stops the reading.
-func eachRow(cr *csv.Reader, col map[string]int, fn func(line int, rec []string, get func(string) string) error) ([]RowError, error) {
-	var bad []RowError
+func eachRow(cr *csv.Reader, col map[string]int, fn func(line int, rec []string, get func(string) string) error) ([]RowProblem, error) {
+	var bad []RowProblem
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -628,7 +628,7 @@ func eachRow(cr *csv.Reader, col map[string]int, fn func(line int, rec []string,
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				bad = append(bad, RowError{Line: pe.Line, Message: pe.Err.Error()})
+				bad = append(bad, RowProblem{Line: pe.Line, Message: pe.Err.Error()})
 				continue
 			}
 			return bad, err
