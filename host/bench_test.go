@@ -245,3 +245,92 @@ func BenchmarkIntegrationsListProcess(b *testing.B) {
 		}
 	}
 }
+
+// serviceHome makes a home with the Go hello connector installed and
+// configured, and starts roost serve on it as a process of its own.
+func serviceHome(b *testing.B) (bin, home string) {
+	b.Helper()
+	ctx := context.Background()
+	bin = filepath.Join(b.TempDir(), "roost")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/roost").CombinedOutput(); err != nil {
+		b.Fatalf("build roost: %v\n%s", err, out)
+	}
+	home = b.TempDir()
+	h, err := host.Open(ctx, host.Config{Home: home})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := h.Integrations().Install(ctx, helloWasm(b)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := h.Integrations().Configure(ctx, "hello", host.ConfigureInput{Set: map[string]any{"greeting": "Hi"}, SkipCheck: true}); err != nil {
+		b.Fatal(err)
+	}
+	h.Close(ctx)
+	srv := exec.Command(bin, "--home", home, "serve", "--addr", "127.0.0.1:0")
+	if err := srv.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if s, err := host.Dial(ctx, home); err == nil {
+			s.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("roost serve never listened")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The first use compiles the connector in the service; after it the
+	// build stays warm.
+	if out, err := exec.Command(bin, "--home", home, "invoke", "hello", "greet", "--input", `{"name":"Ada"}`).CombinedOutput(); err != nil {
+		b.Fatalf("first invoke: %v\n%s", err, out)
+	}
+	return bin, home
+}
+
+// BenchmarkServiceProcess runs whole roost processes against a running
+// service: invoke of an installed Go connector after its first use, and
+// integrations list; version is the floor (a process that does nothing).
+func BenchmarkServiceProcess(b *testing.B) {
+	bin, home := serviceHome(b)
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"version", []string{"version"}, "roost"},
+		{"invoke", []string{"invoke", "hello", "greet", "--input", `{"name":"Ada"}`}, "Hi, Ada"},
+		{"list", []string{"integrations", "list"}, "Installed (1)"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				out, err := exec.Command(bin, append([]string{"--home", home}, c.args...)...).CombinedOutput()
+				if err != nil || !bytes.Contains(out, []byte(c.want)) {
+					b.Fatalf("%v: %v\n%s", c.args, err, out)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkServiceCall is one call inside the service as a client sees
+// it: Integrations.Invoke over the home's socket, answer decoded.
+func BenchmarkServiceCall(b *testing.B) {
+	_, home := serviceHome(b)
+	ctx := context.Background()
+	svc, err := host.Dial(ctx, home)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer svc.Close()
+	in := host.InvokeInput{Integration: "hello", Action: "greet", Input: json.RawMessage(`{"name":"Ada"}`)}
+	for b.Loop() {
+		res, err := svc.Integrations().Invoke(ctx, in)
+		if err != nil || !bytes.Contains(res.Output, []byte("Hi, Ada")) {
+			b.Fatalf("invoke: %v %s", err, res.Output)
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/roosthq/roost/host/internal/configschema"
 	"github.com/roosthq/roost/host/internal/store"
 	"github.com/roosthq/roost/sdk/abi"
 )
@@ -185,12 +184,10 @@ func (in *integrationsSvc) Configure(ctx context.Context, name string, ci Config
 	for k, v := range secretValues {
 		full[k] = v
 	}
-	v, err := configschema.Compile(m)
-	if err != nil {
-		return nil, err
-	}
-	if problems := v.Validate(full); len(problems) > 0 {
-		return nil, &ConfigError{Connector: m.Name, Problems: problems}
+	// The one configuration validator: the manifest's own, as the
+	// connector's Configure uses it.
+	if _, _, problems := m.CheckConfig(full); len(problems) > 0 {
+		return nil, &ConfigError{Connector: m.Name, Problems: sortProblems(problems)}
 	}
 	changed := changedFields(old.Values, values, oldSecrets, secretValues)
 	now := time.Now().UTC()
@@ -351,34 +348,28 @@ func (h *Host) installedConnector(ctx context.Context, rec store.Integration) (*
 			rec.SHA256 = sha
 		}
 	}
-	key := rec.Name + "@" + rec.SHA256
-	h.home.mu.Lock()
-	defer h.home.mu.Unlock()
-	if c, ok := h.home.loaded[key]; ok {
+	// One load per build, however many calls want it at once; no lock is
+	// held while it compiles.
+	return h.home.builds.Get(ctx, rec.Name+"@"+rec.SHA256, func() (*Connector, error) {
+		wasm := linked
+		if wasm == nil {
+			var err error
+			if wasm, err = readFileSHA(h.modulePath(rec.SHA256), rec.SHA256); err != nil {
+				return nil, fmt.Errorf("integration %s: %w (reinstall it)", rec.Name, err)
+			}
+		}
+		c, err := h.Load(ctx, rec.Name, wasm, LoadOptions{KV: st.KV(rec.Name)})
+		if err != nil {
+			return nil, err
+		}
+		if rec.Custom != nil {
+			if c.custom, err = newCustom(rec.Custom); err != nil {
+				c.Close(ctx)
+				return nil, fmt.Errorf("integration %s: %w", rec.Name, err)
+			}
+		}
 		return c, nil
-	}
-	wasm := linked
-	if wasm == nil {
-		path := h.modulePath(rec.SHA256)
-		if wasm, err = readFileSHA(path, rec.SHA256); err != nil {
-			return nil, fmt.Errorf("integration %s: %w (reinstall it)", rec.Name, err)
-		}
-	}
-	c, err := h.Load(ctx, rec.Name, wasm, LoadOptions{KV: st.KV(rec.Name)})
-	if err != nil {
-		return nil, err
-	}
-	if rec.Custom != nil {
-		if c.custom, err = newCustom(rec.Custom); err != nil {
-			c.Close(ctx)
-			return nil, fmt.Errorf("integration %s: %w", rec.Name, err)
-		}
-	}
-	if h.home.loaded == nil {
-		h.home.loaded = map[string]*Connector{}
-	}
-	h.home.loaded[key] = c
-	return c, nil
+	})
 }
 
 // refreshLink records a linked integration's new build (its digest and
@@ -405,18 +396,11 @@ func (h *Host) refreshLink(ctx context.Context, st *store.Store, rec store.Integ
 	return st.PutIntegration(rec)
 }
 
-// dropLoaded closes the loaded connectors of an integration.
+// dropLoaded retires the loaded builds of an integration (an upgrade, a
+// new linked build, an uninstall): new calls load the new build, calls in
+// flight finish on the old one, which closes once they have drained.
 func (h *Host) dropLoaded(ctx context.Context, name string) {
-	h.home.mu.Lock()
-	var drop []*Connector
-	for k, c := range h.home.loaded {
-		if strings.HasPrefix(k, name+"@") {
-			drop = append(drop, c)
-			delete(h.home.loaded, k)
-		}
-	}
-	h.home.mu.Unlock()
-	for _, c := range drop {
+	for _, c := range h.home.builds.Drop(func(k string) bool { return strings.HasPrefix(k, name+"@") }) {
 		c.Close(ctx)
 	}
 }

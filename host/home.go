@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/roosthq/roost/host/internal/registry"
 	"github.com/roosthq/roost/host/internal/secrets"
 	"github.com/roosthq/roost/host/internal/store"
 )
@@ -32,11 +33,13 @@ var ErrNoHome = errors.New("this needs a Roost home directory (Config.Home, --ho
 // Connectors loaded from files need neither, so `roost invoke FILE` and
 // embedding programs never take the lock.
 type homeState struct {
-	mu    sync.Mutex
-	store *store.Store
-	box   *secrets.Box
-	// loaded caches connectors of installed modules by digest.
-	loaded map[string]*Connector
+	storeMu sync.Mutex // held while the store opens, never across a compile
+	store   *store.Store
+	boxMu   sync.Mutex
+	box     *secrets.Box
+	// builds are the loaded connectors of installed integrations, by
+	// name@sha256.
+	builds registry.Registry[*Connector]
 }
 
 func (h *Host) modulesDir() string { return filepath.Join(h.cfg.Home, modulesDirName) }
@@ -50,8 +53,8 @@ func (h *Host) openStore() (*store.Store, error) {
 	if h.cfg.Home == "" {
 		return nil, ErrNoHome
 	}
-	h.home.mu.Lock()
-	defer h.home.mu.Unlock()
+	h.home.storeMu.Lock()
+	defer h.home.storeMu.Unlock()
 	if h.home.store != nil {
 		return h.home.store, nil
 	}
@@ -75,8 +78,8 @@ func (h *Host) secretBox() (*secrets.Box, error) {
 	if h.cfg.Home == "" && h.cfg.SecretKey == "" {
 		return nil, ErrNoHome
 	}
-	h.home.mu.Lock()
-	defer h.home.mu.Unlock()
+	h.home.boxMu.Lock()
+	defer h.home.boxMu.Unlock()
 	if h.home.box != nil {
 		return h.home.box, nil
 	}
@@ -93,8 +96,8 @@ func (h *Host) secretBox() (*secrets.Box, error) {
 }
 
 func (hs *homeState) close() error {
-	hs.mu.Lock()
-	defer hs.mu.Unlock()
+	hs.storeMu.Lock()
+	defer hs.storeMu.Unlock()
 	if hs.store == nil {
 		return nil
 	}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/roosthq/roost/host/internal/configschema"
 	"github.com/roosthq/roost/host/internal/store"
 	"github.com/roosthq/roost/sdk/abi"
 )
@@ -401,12 +400,8 @@ func (in *integrationsSvc) install(ctx context.Context, ref string, link bool) (
 		return nil, err
 	}
 	if len(cfgs) > 0 {
-		v, err := configschema.Compile(m)
-		if err != nil {
-			return nil, err
-		}
 		for _, c := range cfgs {
-			if p := v.Validate(presenceValues(c)); len(p) > 0 {
+			if _, _, p := m.CheckConfig(presenceValues(c)); len(p) > 0 {
 				if res.ConfigProblems == nil {
 					res.ConfigProblems = map[string][]FieldProblem{}
 				}

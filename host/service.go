@@ -55,9 +55,7 @@ func (h *Host) status() *ServiceStatus {
 		st.DevSessions = append(st.DevSessions, name)
 	}
 	slices.Sort(st.DevSessions)
-	h.home.mu.Lock()
-	st.Loaded = len(h.home.loaded)
-	h.home.mu.Unlock()
+	st.Loaded = h.home.builds.Len()
 	return st
 }
 
