@@ -891,7 +891,7 @@ func (mp *mappingsSvc) Export(ctx context.Context, integration string, w io.Writ
 
 // MappingImportReport says what a mapping import put in the draft.
 type MappingImportReport struct {
-	Drafted int        `json:"drafted"`
+	Drafted int          `json:"drafted"`
 	Errors  []RowProblem `json:"errors"`
 }
 

@@ -93,7 +93,7 @@ func TestPetstoreImportsAndCalls(t *testing.T) {
 		auth               string
 	}{
 		{"petstore-v2.swagger.yaml", "petstore2", "/v2", nil, map[string]string{"api_key": "special-key"}, "special-key"},
-		{"petstore-v3.openapi.yaml", "petstore3", "/api/v3", nil, map[string]string{"token": "t0k"}, "Bearer t0k"},
+		{"petstore-v3.openapi.yaml", "petstore3", "/api/v3", nil, map[string]string{"api_key": "k3y"}, "k3y"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()

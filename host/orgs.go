@@ -390,10 +390,10 @@ type RowProblem struct {
 
 // ImportReport says what an import did.
 type ImportReport struct {
-	Created  []string   `json:"created"`
-	Updated  []string   `json:"updated"`
+	Created  []string     `json:"created"`
+	Updated  []string     `json:"updated"`
 	Errors   []RowProblem `json:"errors"`
-	Imported bool       `json:"imported"`
+	Imported bool         `json:"imported"`
 }
 
 // Import reads organizations from CSV with the columns organizationName

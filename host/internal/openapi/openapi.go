@@ -647,15 +647,34 @@ func required(security []*base.SecurityRequirement) string {
 	return ""
 }
 
+// better says whether scheme name beats the current pick: the one the
+// document requires, else one Roost configures fully (not an OAuth2 flow
+// it approximates), else the first by name. The schemes' order is not
+// used: libopenapi builds its maps concurrently, so it is not stable.
+func better(name string, approximated bool, current string, currentApproximated bool, chosen string, first bool) bool {
+	if first {
+		return true
+	}
+	if current == chosen || name == chosen {
+		return name == chosen
+	}
+	if approximated != currentApproximated {
+		return !approximated
+	}
+	return name < current
+}
+
 func (im *importer) auth3(schemes *orderedmap.Map[string, *v3.SecurityScheme], security []*base.SecurityRequirement) {
 	chosen := required(security)
 	var pick *v3.SecurityScheme
+	pickName, pickApprox := "", false
 	for name, s := range schemes.FromOldest() {
 		if s == nil {
 			continue
 		}
-		if pick == nil || name == chosen {
-			pick = s
+		approx := strings.EqualFold(s.Type, "oauth2") || strings.EqualFold(s.Type, "openIdConnect")
+		if better(name, approx, pickName, pickApprox, chosen, pick == nil) {
+			pick, pickName, pickApprox = s, name, approx
 		}
 	}
 	if pick == nil {
@@ -788,12 +807,14 @@ func (im *importer) operation2(method, path string, item *v2.PathItem, op *v2.Op
 func (im *importer) auth2(defs *orderedmap.Map[string, *v2.SecurityScheme], security []*base.SecurityRequirement) {
 	chosen := required(security)
 	var pick *v2.SecurityScheme
+	pickName, pickApprox := "", false
 	for name, s := range defs.FromOldest() {
 		if s == nil {
 			continue
 		}
-		if pick == nil || name == chosen {
-			pick = s
+		approx := strings.EqualFold(s.Type, "oauth2")
+		if better(name, approx, pickName, pickApprox, chosen, pick == nil) {
+			pick, pickName, pickApprox = s, name, approx
 		}
 	}
 	if pick == nil {
