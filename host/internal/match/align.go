@@ -2,7 +2,6 @@ package match
 
 import (
 	"math"
-	"sort"
 	"strings"
 )
 
@@ -241,9 +240,9 @@ func alignForms(fa, fb *form, weightsA, weightsB []float64, v *vocab, ex *Explan
 				w := wx[i] + (wy[j]+wy[j+1])/2
 				m += sim * w
 				lost += (1 - sim) * w
-				if swap {
+				if ex != nil && swap {
 					note(j, i, "joined", sim*w, y[j].orig+" "+y[j+1].orig, x[i].orig)
-				} else {
+				} else if ex != nil {
 					note(i, j, "joined", sim*w, x[i].orig, y[j].orig+" "+y[j+1].orig)
 				}
 				break
@@ -294,7 +293,8 @@ func alignForms(fa, fb *form, weightsA, weightsB []float64, v *vocab, ex *Explan
 		sim  float64
 		how  string
 	}
-	var cands []cand
+	var candBuf [32]cand
+	cands := candBuf[:0]
 	for i := range a {
 		if ma[i] || a[i].num || a[i].stop {
 			continue
@@ -312,7 +312,11 @@ func alignForms(fa, fb *form, weightsA, weightsB []float64, v *vocab, ex *Explan
 			}
 		}
 	}
-	sort.Slice(cands, func(x, y int) bool { return cands[x].sim > cands[y].sim })
+	for x := 1; x < len(cands); x++ { // insertion sort: a handful, no allocation
+		for y := x; y > 0 && cands[y].sim > cands[y-1].sim; y-- {
+			cands[y], cands[y-1] = cands[y-1], cands[y]
+		}
+	}
 	for _, c := range cands {
 		if ma[c.i] || mb[c.j] {
 			continue
@@ -335,8 +339,10 @@ func alignForms(fa, fb *form, weightsA, weightsB []float64, v *vocab, ex *Explan
 	softA, softB := softLeft(a, &ma), softLeft(b, &mb)
 	var u float64
 	conflict := false
-	var realA, realB, restA, restB []string
-	charge := func(x []tok, mx *[maxAlignTokens]bool, wx *[maxAlignTokens]float64, otherSoft bool, otherLegal string, real, rest *[]string) {
+	// real counts unmatched real words; rest marks the unmatched core words.
+	var realA, realB int
+	var restA, restB uint32
+	charge := func(x []tok, mx *[maxAlignTokens]bool, wx *[maxAlignTokens]float64, otherSoft bool, otherLegal string, real *int, rest *uint32) {
 		for i := range x {
 			if mx[i] {
 				continue
@@ -348,7 +354,7 @@ func alignForms(fa, fb *form, weightsA, weightsB []float64, v *vocab, ex *Explan
 			case t.stop:
 				c, reason = wx[i], "unmatched stop word"
 				if !t.soft {
-					*rest = append(*rest, t.orig)
+					*rest |= 1 << i
 				}
 			case t.noise && nearForm(t.orig, otherLegal):
 				c, reason = 0.05*wx[i], "a garbled legal form"
@@ -369,9 +375,9 @@ func alignForms(fa, fb *form, weightsA, weightsB []float64, v *vocab, ex *Explan
 			default:
 				c = 2 * wx[i]
 				if len(t.orig) >= 4 && v.known(t.c) {
-					*real = append(*real, t.c)
+					*real++
 				}
-				*rest = append(*rest, t.orig)
+				*rest |= 1 << i
 			}
 			u += c
 			if ex != nil {
@@ -420,8 +426,8 @@ func alignForms(fa, fb *form, weightsA, weightsB []float64, v *vocab, ex *Explan
 	// side only ("Teachers"): another body, however alike the letters.
 	// Words left on both sides that share few letters are different names
 	// ("Falconford", "Clear Glen"), not a garbled one.
-	if len(realA) > 0 && len(realB) > 0 || len(realA) > 0 && len(restB) == 0 || len(realB) > 0 && len(restA) == 0 ||
-		differ(strings.Join(restA, ""), strings.Join(restB, "")) {
+	if realA > 0 && realB > 0 || realA > 0 && restB == 0 || realB > 0 && restA == 0 ||
+		restA != 0 && restB != 0 && differ(residue(a, restA), residue(b, restB)) {
 		conflict = true
 	}
 	if ex != nil {
@@ -540,6 +546,17 @@ func describe(toks []tok) string {
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' }
+
+// residue joins the words of toks marked in mask.
+func residue(toks []tok, mask uint32) string {
+	var b strings.Builder
+	for i := range toks {
+		if mask&(1<<i) != 0 {
+			b.WriteString(toks[i].orig)
+		}
+	}
+	return b.String()
+}
 
 // differ reports whether the words left on the two sides are different
 // names rather than one garbled: both of some length, and sharing few

@@ -330,9 +330,11 @@ func allDigits(s string) bool {
 
 // canonical fills in the canonical spelling and flags of each token.
 func canonical(in []tok, t *wordTable) []tok {
-	// Numbers, and "No." before a number dropped.
-	toks := in[:0:0]
-	for i, x := range in {
+	// Numbers, and "No." before a number dropped (in place: it only
+	// shrinks).
+	toks := in[:0]
+	for i := range in {
+		x := in[i]
 		prev := ""
 		if i > 0 {
 			prev = in[i-1].orig
@@ -349,6 +351,28 @@ func canonical(in []tok, t *wordTable) []tok {
 		}
 		x.c = x.orig
 		toks = append(toks, x)
+	}
+	grow := false
+	for i := range toks {
+		if ex, ok := t.abbrev[toks[i].c]; ok && len(ex) == 1 && strings.IndexByte(ex[0], ' ') >= 0 || len(t.phrases[toks[i].c]) > 0 {
+			grow = true
+			break
+		}
+	}
+	if !grow {
+		for i := range toks {
+			x := &toks[i]
+			if x.num {
+				continue
+			}
+			if ex, ok := t.abbrev[x.c]; ok && len(ex) > 0 {
+				x.c = ex[0]
+				if len(ex) > 1 {
+					x.alt = ex[1]
+				}
+			}
+		}
+		return finishTokens(toks, t)
 	}
 	// Abbreviations with one meaning are expanded (it may be two words).
 	out := make([]tok, 0, len(toks)+4)
@@ -415,6 +439,11 @@ func canonical(in []tok, t *wordTable) []tok {
 			toks = append(toks, x)
 		}
 	}
+	return finishTokens(toks, t)
+}
+
+// finishTokens folds spellings and sets the flags.
+func finishTokens(toks []tok, t *wordTable) []tok {
 	for i := range toks {
 		x := &toks[i]
 		if x.num {
@@ -504,27 +533,33 @@ func stem(w string) string {
 	return w
 }
 
-// initials of a form's core words, with and without stop words: the
-// acronyms a name may be written as. "Regional Council of Tile Setters"
-// gives "rcots" and "rcts", and so do its leading runs ("rc", "rcot", …).
-func (f *form) initials(out []string) []string {
-	var with, without []byte
+// initials calls fn with each acronym a form's core words may be written
+// as: their initials with and without stop words, and their leading runs.
+// "Regional Council of Tile Setters" gives "rcots" and "rcts" (and "rc",
+// "rcot", …). fn must not keep b.
+func (f *form) initials(fn func(b []byte)) {
+	var with, without [8]byte
+	nw, no := 0, 0
 	for _, x := range f.toks {
 		if x.soft || x.orig == "" || x.num && !isLetter(x.orig[0]) {
 			continue
 		}
-		with = append(with, x.orig[0])
+		if nw == len(with) {
+			return
+		}
+		with[nw] = x.orig[0]
+		nw++
 		if !x.stop {
-			without = append(without, x.orig[0])
-			if len(without) >= 2 && len(without) <= 8 {
-				out = append(out, string(without))
+			without[no] = x.orig[0]
+			no++
+			if no >= 2 {
+				fn(without[:no])
 			}
 		}
-		if len(with) >= 2 && len(with) <= 8 && string(with) != string(without) {
-			out = append(out, string(with))
+		if nw >= 2 && nw != no {
+			fn(with[:nw])
 		}
 	}
-	return out
 }
 
 // nearLegalForm reports whether w is one letter away from a common legal

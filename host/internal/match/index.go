@@ -79,7 +79,7 @@ func NewIndex(accounts []*Party) *Index {
 		byName: map[string][]int32{}, byGram: make(map[uint32][]int32, len(accounts)), byToken: make(map[string][]int32, len(accounts)), grams: make([]uint16, len(accounts)),
 		byInits: make(map[string][]int32, len(accounts)), ntoks: make([]uint8, len(accounts))}
 	var gs []uint32
-	var words, inits []string
+	var words []string
 	for i, a := range accounts {
 		id := int32(i)
 		for _, d := range a.domains {
@@ -96,9 +96,14 @@ func NewIndex(accounts []*Party) *Index {
 			ix.byToken[w] = appendOnce(ix.byToken[w], id)
 		}
 		ix.ntoks[i] = uint8(min(shortestForm(a), 255))
-		inits = partyInitials(a, inits[:0])
-		for _, w := range inits {
-			ix.byInits[w] = appendOnce(ix.byInits[w], id)
+		for k := range a.a.forms {
+			a.a.forms[k].initials(func(b []byte) {
+				if post, ok := ix.byInits[string(b)]; ok {
+					ix.byInits[string(b)] = appendOnce(post, id)
+				} else {
+					ix.byInits[string(b)] = []int32{id}
+				}
+			})
 		}
 		gs = trigrams(a.name.Compact, gs[:0])
 		ix.grams[i] = uint16(min(len(gs), 65535))
@@ -168,7 +173,6 @@ type scratch struct {
 	grams   []uint32
 	out     []int32
 	words   []string
-	inits   []string
 }
 
 func (ix *Index) newScratch() *scratch {
@@ -288,15 +292,16 @@ func (ix *Index) tokenCandidates(org *Party, sc *scratch, out []int32) []int32 {
 				}
 			}
 		}
-		sc.inits = partyInitials(org, sc.inits[:0])
-		for _, w := range sc.inits {
-			if post := ix.byToken[w]; len(post) <= nameCandidates {
-				for _, id := range post {
-					if hasAcronym(ix.accounts[id], w) {
-						out = append(out, id)
+		for k := range org.a.forms {
+			org.a.forms[k].initials(func(b []byte) {
+				if post := ix.byToken[string(b)]; len(post) <= nameCandidates {
+					for _, id := range post {
+						if hasAcronym(ix.accounts[id], b) {
+							out = append(out, id)
+						}
 					}
 				}
-			}
+			})
 		}
 	}
 	return out
@@ -348,20 +353,9 @@ func shortestForm(p *Party) int {
 	return max(n, 1)
 }
 
-// partyInitials appends the initials of every form of p.
-func partyInitials(p *Party, out []string) []string {
-	if p.a == nil {
-		return out
-	}
-	for i := range p.a.forms {
-		out = p.a.forms[i].initials(out)
-	}
-	return out
-}
-
-func hasAcronym(p *Party, w string) bool {
+func hasAcronym(p *Party, w []byte) bool {
 	for _, x := range p.a.forms[0].toks {
-		if x.acro && x.orig == w {
+		if x.acro && x.orig == string(w) {
 			return true
 		}
 	}
