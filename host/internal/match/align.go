@@ -75,6 +75,22 @@ func (p *Party) weights(i int, v *vocab) []float64 {
 	return formWeights(&p.a.forms[i], v)
 }
 
+// knownWords says which words of p's form i are real words in run v.
+func (p *Party) knownWords(i int, v *vocab) []bool {
+	if p.kn != nil && p.run == v {
+		return p.kn[i]
+	}
+	return formKnown(&p.a.forms[i], v)
+}
+
+func formKnown(f *form, v *vocab) []bool {
+	k := make([]bool, len(f.toks))
+	for i := range f.toks {
+		k[i] = v.known(f.toks[i].c)
+	}
+	return k
+}
+
 func formWeights(f *form, v *vocab) []float64 {
 	w := make([]float64, len(f.toks))
 	for k := range f.toks {
@@ -149,7 +165,7 @@ func compare(a, b *Party, v *vocab, ex *Explanation) alignment {
 	best := alignment{score: -1}
 	for i := range a.a.forms {
 		for j := range b.a.forms {
-			s, conflict := alignForms(&a.a.forms[i], &b.a.forms[j], a.weights(i, v), b.weights(j, v), v, nil)
+			s, conflict := alignForms(&a.a.forms[i], &b.a.forms[j], a.weights(i, v), b.weights(j, v), a.knownWords(i, v), b.knownWords(j, v), v, nil)
 			if i > 0 || j > 0 {
 				s *= 0.97 // one part of a dba name
 			}
@@ -162,11 +178,11 @@ func compare(a, b *Party, v *vocab, ex *Explanation) alignment {
 		}
 	}
 	if best.score > 0 && (best.fa > 0 || best.fb > 0) {
-		_, best.conflict = alignForms(&a.a.forms[best.fa], &b.a.forms[best.fb], a.weights(best.fa, v), b.weights(best.fb, v), v, nil)
+		_, best.conflict = alignForms(&a.a.forms[best.fa], &b.a.forms[best.fb], a.weights(best.fa, v), b.weights(best.fb, v), a.knownWords(best.fa, v), b.knownWords(best.fb, v), v, nil)
 	}
 	if ex != nil {
 		fa, fb := &a.a.forms[best.fa], &b.a.forms[best.fb]
-		alignForms(fa, fb, a.weights(best.fa, v), b.weights(best.fb, v), v, ex)
+		alignForms(fa, fb, a.weights(best.fa, v), b.weights(best.fb, v), a.knownWords(best.fa, v), b.knownWords(best.fb, v), v, ex)
 		ex.Part = fb.part
 		if fa.part != "" {
 			ex.Part = fa.part
@@ -184,7 +200,7 @@ func compare(a, b *Party, v *vocab, ex *Explanation) alignment {
 // contradict; more when it marks a separate body. Numbers must agree. It
 // also reports a conflict: a number, a real word or a distinct word that
 // the other side contradicts.
-func alignForms(fa, fb *form, weightsA, weightsB []float64, v *vocab, ex *Explanation) (float64, bool) {
+func alignForms(fa, fb *form, weightsA, weightsB []float64, knownA, knownB []bool, v *vocab, ex *Explanation) (float64, bool) {
 	a, b := fa.toks, fb.toks
 	if len(a) > maxAlignTokens {
 		a = a[:maxAlignTokens]
@@ -307,7 +323,7 @@ func alignForms(fa, fb *form, weightsA, weightsB []float64, v *vocab, ex *Explan
 				cands = append(cands, cand{i, j, 0.9, "stem"})
 				continue
 			}
-			if d := typoDistance(a[i].c, b[j].c); d > 0 && !(v.known(a[i].c) && v.known(b[j].c)) {
+			if d := typoDistance(a[i].c, b[j].c); d > 0 && !(knownA[i] && knownB[j]) {
 				cands = append(cands, cand{i, j, 1 - 0.15*float64(d), "typo"})
 			}
 		}
@@ -342,7 +358,7 @@ func alignForms(fa, fb *form, weightsA, weightsB []float64, v *vocab, ex *Explan
 	// real counts unmatched real words; rest marks the unmatched core words.
 	var realA, realB int
 	var restA, restB uint32
-	charge := func(x []tok, mx *[maxAlignTokens]bool, wx *[maxAlignTokens]float64, otherSoft bool, otherLegal string, real *int, rest *uint32) {
+	charge := func(x []tok, kx []bool, mx *[maxAlignTokens]bool, wx *[maxAlignTokens]float64, otherSoft bool, otherLegal string, real *int, rest *uint32) {
 		for i := range x {
 			if mx[i] {
 				continue
@@ -374,7 +390,7 @@ func alignForms(fa, fb *form, weightsA, weightsB []float64, v *vocab, ex *Explan
 				c, reason = 0.3*wx[i], "generic word"
 			default:
 				c = 2 * wx[i]
-				if len(t.orig) >= 4 && v.known(t.c) {
+				if len(t.orig) >= 4 && kx[i] {
 					*real++
 				}
 				*rest |= 1 << i
@@ -385,8 +401,8 @@ func alignForms(fa, fb *form, weightsA, weightsB []float64, v *vocab, ex *Explan
 			}
 		}
 	}
-	charge(a, &ma, &wa, softB, fb.legal, &realA, &restA)
-	charge(b, &mb, &wb, softA, fa.legal, &realB, &restB)
+	charge(a, knownA, &ma, &wa, softB, fb.legal, &realA, &restA)
+	charge(b, knownB, &mb, &wb, softA, fa.legal, &realB, &restB)
 	score := 0.0
 	if m > 0 {
 		score = m / (m + lost + u)

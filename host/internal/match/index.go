@@ -24,6 +24,7 @@ type Party struct {
 	// alignment of this organization (one worker scores an organization).
 	run      *vocab
 	wts      [][]float64 // word weights per form in run
+	kn       [][]bool    // which words are real, per form, in run
 	lastAcct *Party
 	last     alignment
 }

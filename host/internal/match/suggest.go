@@ -126,9 +126,9 @@ func Suggest(ctx context.Context, in Input) (*Result, error) {
 	for _, ps := range [][]*Party{in.Orgs, in.Accounts} {
 		for _, p := range ps {
 			p.run = voc
-			p.wts = make([][]float64, len(p.a.forms))
+			p.wts, p.kn = make([][]float64, len(p.a.forms)), make([][]bool, len(p.a.forms))
 			for i := range p.a.forms {
-				p.wts[i] = formWeights(&p.a.forms[i], voc)
+				p.wts[i], p.kn[i] = formWeights(&p.a.forms[i], voc), formKnown(&p.a.forms[i], voc)
 			}
 		}
 	}
@@ -226,7 +226,7 @@ func prepare(ps []*Party, t *wordTable) []*Party {
 		if q.a == nil || t != builtinTable {
 			q.a = analyze(q.Name, t)
 		}
-		q.lastAcct, q.wts = nil, nil
+		q.lastAcct, q.wts, q.kn = nil, nil, nil
 		out[i] = q
 	}
 	return out
