@@ -99,6 +99,17 @@ func formWeights(f *form, v *vocab) []float64 {
 	return w
 }
 
+// twoWords reports whether two real words that are one typo apart are
+// two words rather than one word and a common misspelling of it: both in
+// the lexicon, or seen about as often (a typo is rarer than its word).
+func (v *vocab) twoWords(a, b string) bool {
+	if v == nil || v.table.lexicon[a] && v.table.lexicon[b] {
+		return true
+	}
+	x, y := v.seen[a], v.seen[b]
+	return min(x, y)*4 >= max(x, y)
+}
+
 func (v *vocab) known(w string) bool {
 	if v == nil {
 		return builtinTable.lexicon[w]
@@ -323,7 +334,7 @@ func alignForms(fa, fb *form, weightsA, weightsB []float64, knownA, knownB []boo
 				cands = append(cands, cand{i, j, 0.9, "stem"})
 				continue
 			}
-			if d := typoDistance(a[i].c, b[j].c); d > 0 && !(knownA[i] && knownB[j]) {
+			if d := typoDistance(a[i].c, b[j].c); d > 0 && !(knownA[i] && knownB[j] && v.twoWords(a[i].c, b[j].c)) {
 				cands = append(cands, cand{i, j, 1 - 0.15*float64(d), "typo"})
 			}
 		}
@@ -442,6 +453,14 @@ func alignForms(fa, fb *form, weightsA, weightsB []float64, knownA, knownB []boo
 	// side only ("Teachers"): another body, however alike the letters.
 	// Words left on both sides that share few letters are different names
 	// ("Falconford", "Clear Glen"), not a garbled one.
+	if oneSided := realA > 0 && restB == 0 || realB > 0 && restA == 0; oneSided {
+		// A real word more on one side names another body more often
+		// than a generic word does ("Teachers", "Elementary").
+		score *= 0.9
+		if ex != nil {
+			ex.Penalties = append(ex.Penalties, Penalty{Reason: "a real word on one side only", Cost: 0.1})
+		}
+	}
 	if realA > 0 && realB > 0 || realA > 0 && restB == 0 || realB > 0 && restA == 0 ||
 		restA != 0 && restB != 0 && differ(residue(a, restA), residue(b, restB)) {
 		conflict = true

@@ -77,7 +77,7 @@ func analyze(raw string, t *wordTable) *analysis {
 	a := &analysis{}
 	toks, legal := parsePart(s, soft, allCaps, t)
 	a.forms = append(a.forms, form{toks: toks, legal: legal})
-	low := " " + strings.ToLower(s) + " "
+	low := " " + asciiLower(s) + " " // byte for byte, so its indexes are s's
 	for _, m := range dbaMarkers {
 		i := strings.Index(low, m)
 		if i <= 0 || i+len(m) >= len(low)-1 {
@@ -96,9 +96,20 @@ func analyze(raw string, t *wordTable) *analysis {
 	return a
 }
 
+// asciiLower lower-cases ASCII letters only, keeping every byte's place.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
 // trimTrustee drops "The Trustee for (the)" before an Australian trust.
 func trimTrustee(s string) string {
-	low := strings.ToLower(s)
+	low := asciiLower(s)
 	for _, p := range []string{"the trustee for the ", "the trustee for ", "trustee for the ", "trustee for "} {
 		if strings.HasPrefix(low, p) {
 			return s[len(p):]

@@ -147,7 +147,9 @@ func TestSuggestionQualityOnMSPSet(t *testing.T) {
 				pos[cat].fn++
 				pos[cat].fp++
 			}
-			t.Logf("wrong (%s): %q → %q (%s); want %q — %s", nc, o.Name, s.AccountName, cat, names[want], s.Why)
+			if testing.Verbose() {
+				t.Logf("wrong (%s): %q → %q (%s); want %q — %s", nc, o.Name, s.AccountName, cat, names[want], s.Why)
+			}
 		case hasTruth:
 			all.fn++
 			pos[cat].fn++
@@ -155,11 +157,27 @@ func TestSuggestionQualityOnMSPSet(t *testing.T) {
 			if a, ok := res.Ambiguous[o.ID]; ok {
 				why = fmt.Sprintf("ambiguous %v", a)
 			}
-			t.Logf("missed (%s, %s): %q, want %q", cat, why, o.Name, names[want])
+			if testing.Verbose() {
+				t.Logf("missed (%s, %s): %q, want %q", cat, why, o.Name, names[want])
+			}
 		}
 	}
-	t.Logf("msp: %d organizations, %d accounts: %d suggested, TP %d FP %d FN %d — precision %.3f, recall %.3f, F1 %.3f",
-		len(set.orgs), len(set.accounts), len(res.Suggestions), all.tp, all.fp, all.fn, all.precision(), all.recall(), all.f1())
+	t.Logf("msp: %d organizations, %d accounts: %d suggested, TP %d FP %d FN %d — precision %.3f, recall %.3f, F1 %.3f; %d ambiguous, %d unmatched",
+		len(set.orgs), len(set.accounts), len(res.Suggestions), all.tp, all.fp, all.fn, all.precision(), all.recall(), all.f1(),
+		len(res.Ambiguous), len(res.Unmatched))
+	// How far each confidence level can be trusted.
+	for _, c := range []Confidence{ConfidenceHigh, ConfidenceReview, ConfidenceLow} {
+		n, right := 0, 0
+		for _, s := range res.Suggestions {
+			if s.Confidence == c {
+				n++
+				if set.truth[s.Org] == s.Account {
+					right++
+				}
+			}
+		}
+		t.Logf("  confidence %-6s %3d suggestions, %3d right (%.3f)", c, n, right, ratio(right, n))
+	}
 	cats := make([]string, 0, len(pos))
 	for c := range pos {
 		cats = append(cats, c)
@@ -176,5 +194,11 @@ func TestSuggestionQualityOnMSPSet(t *testing.T) {
 	sort.Strings(cats)
 	for _, c := range cats {
 		t.Logf("  false positive on %-18s %d", c, neg[c])
+	}
+	// Floors a little under what the default rules reach (precision
+	// 1.000, recall 0.994, F1 0.997 when written): a regression test, not
+	// a target. Issue 16 asks for precision ≥ 0.98 and F1 ≥ 0.95.
+	if all.precision() < 0.985 || all.recall() < 0.97 || all.f1() < 0.98 {
+		t.Errorf("precision %.3f, recall %.3f, F1 %.3f: want at least 0.985, 0.97 and 0.98", all.precision(), all.recall(), all.f1())
 	}
 }

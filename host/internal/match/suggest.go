@@ -69,7 +69,7 @@ const (
 
 func confidence(score, margin, ruleMin float64) Confidence {
 	switch {
-	case margin < lowMargin || score < ruleMin+lowOverMin:
+	case margin < lowMargin || ruleMin < 1 && score < ruleMin+lowOverMin:
 		return ConfidenceLow
 	case score >= highScore && margin >= highMargin:
 		return ConfidenceHigh
@@ -296,8 +296,8 @@ func assign(in Input, perOrg [][]proposal, res *Result) {
 			if equallyGood(p, q) {
 				rivals = append(rivals, q.acct)
 			}
-			if g := gap(p, q); g < margin {
-				margin, runnerUp = g, q.acct
+			if g := gap(p, q); g < margin || runnerUp < 0 {
+				margin, runnerUp = min(margin, g), q.acct
 			}
 		}
 		// Another organization wanting this account just as much?
@@ -311,6 +311,8 @@ func assign(in Input, perOrg [][]proposal, res *Result) {
 			}
 			if g := gap(p, q); g < margin {
 				margin, runnerUp, rival = g, -1, q.org
+			} else if rival < 0 && runnerUp < 0 {
+				rival = q.org
 			}
 		}
 		if len(rivals) > 0 {
