@@ -19,6 +19,27 @@ type Party struct {
 
 	name    Name
 	domains []string // normalized
+	a       *analysis
+	// Set on Suggest's own copies: the run's vocabulary, and the last
+	// alignment of this organization (one worker scores an organization).
+	run      *vocab
+	wts      [][]float64 // word weights per form in run
+	kn       [][]bool    // which words are real, per form, in run
+	lastAcct *Party
+	last     alignment
+}
+
+// align compares p with account q, reusing the last result: the rules of
+// one pair usually ask twice.
+func (p *Party) align(q *Party) alignment {
+	if p.lastAcct == q && p.run != nil {
+		return p.last
+	}
+	r := compare(p, q, p.run, nil)
+	if p.run != nil {
+		p.lastAcct, p.last = q, r
+	}
+	return r
 }
 
 // NewParty prepares an organization or account for matching.
@@ -29,6 +50,7 @@ func NewParty(id, name string, domains, tags []string, attrs map[string]string) 
 	}
 	p.name = Normalize(name)
 	p.Norm, p.Legal = p.name.Base, p.name.Legal
+	p.a = analyze(name, builtinTable)
 	for _, d := range domains {
 		if d = Domain(d); d != "" {
 			p.domains = append(p.domains, d)
@@ -45,16 +67,20 @@ type Index struct {
 	byIdent  map[string][]int32
 	byName   map[string][]int32 // compact name
 	byGram   map[uint32][]int32
-	byToken  map[string][]int32
-	grams    []uint16 // distinct trigram count per account
+	byToken  map[string][]int32 // canonical words (analysis), acronyms included
+	byInits  map[string][]int32 // the initials a name may be written as
+	grams    []uint16           // distinct trigram count per account
+	ntoks    []uint8            // words of the shortest form per account
 	maxPost  int
 }
 
 // NewIndex indexes accounts.
 func NewIndex(accounts []*Party) *Index {
 	ix := &Index{accounts: accounts, byDomain: map[string][]int32{}, byIdent: map[string][]int32{},
-		byName: map[string][]int32{}, byGram: make(map[uint32][]int32, len(accounts)), byToken: make(map[string][]int32, len(accounts)), grams: make([]uint16, len(accounts))}
+		byName: map[string][]int32{}, byGram: make(map[uint32][]int32, len(accounts)), byToken: make(map[string][]int32, len(accounts)), grams: make([]uint16, len(accounts)),
+		byInits: make(map[string][]int32, len(accounts)), ntoks: make([]uint8, len(accounts))}
 	var gs []uint32
+	var words []string
 	for i, a := range accounts {
 		id := int32(i)
 		for _, d := range a.domains {
@@ -66,8 +92,19 @@ func NewIndex(accounts []*Party) *Index {
 		if a.name.Compact != "" {
 			ix.byName[a.name.Compact] = append(ix.byName[a.name.Compact], id)
 		}
-		for _, tok := range a.name.Tokens {
-			ix.byToken[tok] = appendOnce(ix.byToken[tok], id)
+		words = indexWords(a, words[:0])
+		for _, w := range words {
+			ix.byToken[w] = appendOnce(ix.byToken[w], id)
+		}
+		ix.ntoks[i] = uint8(min(shortestForm(a), 255))
+		for k := range a.a.forms {
+			a.a.forms[k].initials(func(b []byte) {
+				if post, ok := ix.byInits[string(b)]; ok {
+					ix.byInits[string(b)] = appendOnce(post, id)
+				} else {
+					ix.byInits[string(b)] = []int32{id}
+				}
+			})
 		}
 		gs = trigrams(a.name.Compact, gs[:0])
 		ix.grams[i] = uint16(min(len(gs), 65535))
@@ -136,6 +173,7 @@ type scratch struct {
 	touched []int32
 	grams   []uint32
 	out     []int32
+	words   []string
 }
 
 func (ix *Index) newScratch() *scratch {
@@ -221,9 +259,9 @@ func (ix *Index) candidates(org *Party, sc *scratch) []int32 {
 // organization's words (by Dice), the best few, counting only words that
 // are not too common.
 func (ix *Index) tokenCandidates(org *Party, sc *scratch, out []int32) []int32 {
-	toks := org.name.Tokens
-	for _, tok := range toks {
-		post := ix.byToken[tok]
+	sc.words = indexWords(org, sc.words[:0])
+	for _, w := range sc.words {
+		post := ix.byToken[w]
 		if len(post) > ix.maxPost {
 			continue
 		}
@@ -234,16 +272,95 @@ func (ix *Index) tokenCandidates(org *Party, sc *scratch, out []int32) []int32 {
 			sc.tcounts[id]++
 		}
 	}
+	n := float32(shortestForm(org))
 	var top best
 	for _, id := range sc.touched {
-		d := 2 * float32(sc.tcounts[id]) / float32(len(toks)+len(ix.accounts[id].name.Tokens))
+		d := min(1, 2*float32(sc.tcounts[id])/(n+float32(ix.ntoks[id])))
 		sc.tcounts[id] = 0
 		if d >= 0.5 {
 			top.offer(id, d)
 		}
 	}
 	sc.touched = sc.touched[:0]
-	return top.appendTo(out)
+	out = top.appendTo(out)
+	// Acronyms: the organization's capitals spell an account's initials
+	// ("CRUSD"), or its initials are an account's word ("ATCA").
+	if org.a != nil {
+		for _, x := range org.a.forms[0].toks {
+			if x.acro {
+				if post := ix.byInits[x.orig]; len(post) <= nameCandidates {
+					out = append(out, post...)
+				}
+			}
+		}
+		for k := range org.a.forms {
+			org.a.forms[k].initials(func(b []byte) {
+				if post := ix.byToken[string(b)]; len(post) <= nameCandidates {
+					for _, id := range post {
+						if hasAcronym(ix.accounts[id], b) {
+							out = append(out, id)
+						}
+					}
+				}
+			})
+		}
+	}
+	return out
+}
+
+// indexWords appends p's distinct canonical words and their second
+// readings, without stop words.
+func indexWords(p *Party, out []string) []string {
+	if p.a == nil {
+		return append(out, p.name.Tokens...)
+	}
+	start := len(out)
+	add := func(w string) {
+		for _, x := range out[start:] {
+			if x == w {
+				return
+			}
+		}
+		out = append(out, w)
+	}
+	for _, x := range p.a.forms[0].toks {
+		if x.stop {
+			continue
+		}
+		add(x.c)
+		if x.alt != "" {
+			add(x.alt)
+		}
+	}
+	return out
+}
+
+// shortestForm is the number of words, without stop words, of p's
+// shortest form (a dba name's trading part may be much shorter).
+func shortestForm(p *Party) int {
+	if p.a == nil {
+		return len(p.name.Tokens)
+	}
+	n := 1 << 30
+	for _, f := range p.a.forms {
+		k := 0
+		for _, x := range f.toks {
+			if !x.stop {
+				k++
+			}
+		}
+		n = min(n, k)
+	}
+	return max(n, 1)
+}
+
+func hasAcronym(p *Party, w []byte) bool {
+	for _, x := range p.a.forms[0].toks {
+		if x.acro && x.orig == string(w) {
+			return true
+		}
+	}
+	return false
 }
 
 // best keeps the nameCandidates highest-scoring accounts offered to it.

@@ -94,12 +94,14 @@ func TestSuggestionQualityOnNameMatchingPairs(t *testing.T) {
 			}
 		}
 	}
-	precision := float64(right) / float64(len(res.Suggestions))
-	recall := float64(right) / float64(len(orgs))
-	t.Logf("name_matching: %d organizations, %d accounts: %d suggested, %d right — precision %.3f, recall %.3f; %d ambiguous, %d unmatched",
-		len(orgs), len(accounts), len(res.Suggestions), right, precision, recall, len(res.Ambiguous), len(res.Unmatched))
-	if precision < 0.97 || recall < 0.84 {
-		t.Errorf("precision %.3f, recall %.3f: want at least 0.97 and 0.84", precision, recall)
+	c := prf{tp: right, fp: len(res.Suggestions) - right, fn: len(orgs) - right}
+	precision, recall := c.precision(), c.recall()
+	t.Logf("name_matching: %d organizations, %d accounts: %d suggested, %d right — precision %.3f, recall %.3f, F1 %.3f; %d ambiguous, %d unmatched",
+		len(orgs), len(accounts), len(res.Suggestions), right, precision, recall, c.f1(), len(res.Ambiguous), len(res.Unmatched))
+	// Floors a little under what the default rules reach (0.991 and 0.864
+	// both before and after the word aligner of issue 16).
+	if precision < 0.985 || recall < 0.855 {
+		t.Errorf("precision %.3f, recall %.3f: want at least 0.985 and 0.855", precision, recall)
 	}
 }
 
@@ -171,8 +173,8 @@ func TestLegalFormsAgainstCleancoCases(t *testing.T) {
 	}
 	rate := float64(agree) / float64(compared)
 	t.Logf("cleanco cases: %d of %d agree (%.2f); %d cases where cleanco empties the name were not compared", agree, compared, rate, emptied)
-	if rate < 0.8 {
-		t.Errorf("agreement %.2f, want at least 0.8", rate)
+	if rate < 0.95 { // 63 of 65 when written
+		t.Errorf("agreement %.2f, want at least 0.95", rate)
 	}
 	// Stripping legal forms never empties a real company name.
 	for _, n := range readCleancoCompanies(t, dir) {

@@ -39,6 +39,19 @@ type Rule struct {
 type Rules struct {
 	Source string
 	Rules  []*Rule
+	// Words is the word table the name helpers use: the built-in table
+	// (BuiltinWords) extended by the file's words: section.
+	Words *Words
+
+	table *wordTable // Words compiled; nil means the built-in table
+}
+
+// wordTable is the compiled table of the rule set.
+func (r *Rules) wordTable() *wordTable {
+	if r == nil || r.table == nil {
+		return builtinTable
+	}
+	return r.table
 }
 
 //go:embed default-rules.yaml
@@ -93,6 +106,14 @@ func ParseRules(source string, data []byte) (*Rules, error) {
 		return nil, &RuleSyntaxError{Source: source, Line: 1, Column: 1, Message: "the file is empty; want a list under rules:"}
 	}
 	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		switch k := root.Content[i].Value; k {
+		case "rules", "words":
+		default:
+			return nil, &RuleSyntaxError{Source: source, Line: root.Content[i].Line, Column: root.Content[i].Column,
+				Message: fmt.Sprintf("unknown key %q (want rules and optionally words)", k)}
+		}
+	}
 	list := mapValue(root, "rules")
 	if list == nil || list.Kind != yaml.SequenceNode {
 		return nil, &RuleSyntaxError{Source: source, Line: root.Line, Column: root.Column, Message: "want a list under rules:"}
@@ -158,7 +179,70 @@ func ParseRules(source string, data []byte) (*Rules, error) {
 	if len(out.Rules) == 0 {
 		return nil, &RuleSyntaxError{Source: source, Line: list.Line, Column: list.Column, Message: "the rule list is empty"}
 	}
+	out.Words = BuiltinWords()
+	if wn := mapValue(root, "words"); wn != nil {
+		w, err := parseWords(source, wn)
+		if err != nil {
+			return nil, err
+		}
+		out.Words = w
+		out.table = w.compile()
+	}
 	return out, nil
+}
+
+// parseWords reads a words: section:
+//
+//	words:
+//	  builtin: true            # start from the built-in table (default); false starts empty
+//	  abbreviations: {hq: [headquarters]}
+//	  synonyms: [[surgery, medical practice]]
+//	  generic: [shoppe, -center]   # "-word" removes a built-in word
+//	  distinct: [scholarship]
+//	  lexicon: [saloon]
+func parseWords(source string, n *yaml.Node) (*Words, error) {
+	bad := func(at *yaml.Node, format string, args ...any) error {
+		return &RuleSyntaxError{Source: source, Line: at.Line, Column: at.Column, Message: "words: " + fmt.Sprintf(format, args...)}
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, bad(n, "want a mapping with abbreviations, synonyms, generic, distinct, lexicon or builtin")
+	}
+	var doc struct {
+		Builtin       *bool               `yaml:"builtin"`
+		Abbreviations map[string][]string `yaml:"abbreviations"`
+		Synonyms      [][]string          `yaml:"synonyms"`
+		Generic       []string            `yaml:"generic"`
+		Distinct      []string            `yaml:"distinct"`
+		Lexicon       []string            `yaml:"lexicon"`
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch k := n.Content[i].Value; k {
+		case "builtin", "abbreviations", "synonyms", "generic", "distinct", "lexicon":
+		default:
+			return nil, bad(n.Content[i], "unknown key %q (want abbreviations, synonyms, generic, distinct, lexicon or builtin)", k)
+		}
+	}
+	// An abbreviation with one meaning may be written as a plain string.
+	if ab := mapValue(n, "abbreviations"); ab != nil && ab.Kind == yaml.MappingNode {
+		for i := 1; i < len(ab.Content); i += 2 {
+			if v := ab.Content[i]; v.Kind == yaml.ScalarNode {
+				*v = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: v.Line, Column: v.Column,
+					Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: v.Value, Line: v.Line, Column: v.Column}}}
+			}
+		}
+	}
+	if err := n.Decode(&doc); err != nil {
+		return nil, bad(n, "%v", err)
+	}
+	w := &Words{Abbreviations: doc.Abbreviations, Synonyms: doc.Synonyms, Generic: doc.Generic, Distinct: doc.Distinct, Lexicon: doc.Lexicon}
+	if err := w.normalize(); err != nil {
+		return nil, bad(n, "%v", err)
+	}
+	base := BuiltinWords()
+	if doc.Builtin != nil && !*doc.Builtin {
+		base = &Words{}
+	}
+	return w.merge(base), nil
 }
 
 func mapValue(m *yaml.Node, key string) *yaml.Node {
@@ -212,6 +296,8 @@ func (r *Rule) eval(machine *vm.VM, env *Env) (float64, error) {
 
 // Helpers lists the functions rules may call, for documentation.
 var Helpers = []struct{ Signature, Doc string }{
+	{"name_score(org, account) float", "how well the words of the two names align, 0 to 1: rare words weigh more; abbreviations, synonyms, numbers, acronyms, annotations and dba names understood; differing numbers score 0"},
+	{"name_conflict(org, account) bool", "whether the names contradict each other: different numbers, different real words, differing qualifiers, or a word marking a separate body (foundation, holdings) on one side"},
 	{"name_similarity(org, account) float", "how alike the two normalized names are, 0 to 1 (typos, spacing, word order, legal forms, accents)"},
 	{"similarity(a, b string) float", "the same for any two strings"},
 	{"token_similarity(a, b string) float", "word overlap of two normalized strings, 0 to 1"},
@@ -235,6 +321,20 @@ func compileOptions() []expr.Option {
 			}
 			return NameSimilarity(a.name, b.name), nil
 		}, new(func(*Party, *Party) float64)),
+		expr.Function("name_score", func(p ...any) (any, error) {
+			a, b := party(p[0]), party(p[1])
+			if a == nil || b == nil {
+				return 0.0, nil
+			}
+			return a.align(b).score, nil
+		}, new(func(*Party, *Party) float64)),
+		expr.Function("name_conflict", func(p ...any) (any, error) {
+			a, b := party(p[0]), party(p[1])
+			if a == nil || b == nil {
+				return false, nil
+			}
+			return a.align(b).conflict, nil
+		}, new(func(*Party, *Party) bool)),
 		expr.Function("similarity", func(p ...any) (any, error) {
 			return NameSimilarity(Normalize(str(p[0])), Normalize(str(p[1]))), nil
 		}, new(func(string, string) float64)),

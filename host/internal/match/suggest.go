@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,7 +33,48 @@ type Suggestion struct {
 	AccountName string  `json:"account_name"`
 	Rule        string  `json:"rule"`
 	Score       float64 `json:"score"`
-	Why         string  `json:"why,omitempty"`
+	// Margin is how far Score is ahead of the closest competitor: the
+	// organization's best other free account (RunnerUp) or the best other
+	// organization wanting this account (Rival). A competitor proposed
+	// only by a later rule counts as 0; with none, Margin is Score.
+	Margin   float64 `json:"margin"`
+	RunnerUp string  `json:"runner_up,omitempty"` // account id
+	Rival    string  `json:"rival,omitempty"`     // organization id
+	// Confidence is high, review or low, from Score and Margin.
+	Confidence Confidence `json:"confidence"`
+	// Why is a one-line account of the suggestion and Explanation the
+	// aligner's reading of the two names; both only with Input.Explain.
+	Why         string       `json:"why,omitempty"`
+	Explanation *Explanation `json:"explanation,omitempty"`
+}
+
+// Confidence grades a suggestion for review.
+type Confidence string
+
+const (
+	// ConfidenceHigh: a score near 1 well ahead of any competitor.
+	ConfidenceHigh Confidence = "high"
+	// ConfidenceReview: a good score or a fair margin; worth a look.
+	ConfidenceReview Confidence = "review"
+	// ConfidenceLow: a score just over the rule's min, or a competitor
+	// close behind; check it before saving.
+	ConfidenceLow Confidence = "low"
+)
+
+// Thresholds of Confidence.
+const (
+	highScore, highMargin = 0.95, 0.15
+	lowMargin, lowOverMin = 0.05, 0.03
+)
+
+func confidence(score, margin, ruleMin float64) Confidence {
+	switch {
+	case margin < lowMargin || ruleMin < 1 && score < ruleMin+lowOverMin:
+		return ConfidenceLow
+	case score >= highScore && margin >= highMargin:
+		return ConfidenceHigh
+	}
+	return ConfidenceReview
 }
 
 // Result is what Suggest decided.
@@ -65,7 +107,7 @@ type proposal struct {
 }
 
 // tie is how close two scores must be to count as equally good.
-const tie = 0.005
+const tie = 0.02
 
 // Suggest proposes at most one account per organization and never one
 // account for two organizations. A rule failing on a pair stops it with a
@@ -76,6 +118,20 @@ func Suggest(ctx context.Context, in Input) (*Result, error) {
 		in.Rules = DefaultRules()
 	}
 	t0 := time.Now()
+	// Suggest works on its own copies of the parties, which carry this
+	// run's vocabulary (word rarity among these accounts).
+	table := in.Rules.wordTable()
+	in.Orgs, in.Accounts = prepare(in.Orgs, table), prepare(in.Accounts, table)
+	voc := newVocab(in.Orgs, in.Accounts, table)
+	for _, ps := range [][]*Party{in.Orgs, in.Accounts} {
+		for _, p := range ps {
+			p.run = voc
+			p.wts, p.kn = make([][]float64, len(p.a.forms)), make([][]bool, len(p.a.forms))
+			for i := range p.a.forms {
+				p.wts[i], p.kn[i] = formWeights(&p.a.forms[i], voc), formKnown(&p.a.forms[i], voc)
+			}
+		}
+	}
 	ix := NewIndex(in.Accounts)
 	res.Stats.Index = time.Since(t0)
 
@@ -159,6 +215,23 @@ func Suggest(ctx context.Context, in Input) (*Result, error) {
 	return res, nil
 }
 
+// prepare copies parties for one run, analysing their names with the
+// run's word table when it is not the built-in one.
+func prepare(ps []*Party, t *wordTable) []*Party {
+	out := make([]*Party, len(ps))
+	copies := make([]Party, len(ps))
+	for i, p := range ps {
+		copies[i] = *p
+		q := &copies[i]
+		if q.a == nil || t != builtinTable {
+			q.a = analyze(q.Name, t)
+		}
+		q.lastAcct, q.wts, q.kn = nil, nil, nil
+		out[i] = q
+	}
+	return out
+}
+
 // better orders proposals: earlier rule, then higher score.
 func better(a, b proposal) bool {
 	if a.tier != b.tier {
@@ -178,7 +251,8 @@ func abs(x float64) float64 {
 
 // assign picks pairs greedily, best first. An organization whose best
 // free accounts are equally good, or whose best account another
-// organization wants equally, is ambiguous and gets none.
+// organization wants equally, is ambiguous and gets none; otherwise the
+// best wins, with its margin over the closest competitor.
 func assign(in Input, perOrg [][]proposal, res *Result) {
 	var all []proposal
 	byAcct := map[int32][]proposal{}
@@ -200,22 +274,45 @@ func assign(in Input, perOrg [][]proposal, res *Result) {
 	})
 	orgDone := make([]bool, len(in.Orgs))
 	taken := make([]bool, len(in.Accounts))
+	// gap is how far p is ahead of q: a later rule's proposal counts 0.
+	gap := func(p, q proposal) float64 {
+		if q.tier > p.tier {
+			return p.score
+		}
+		return p.score - q.score
+	}
 	for _, p := range all {
 		if orgDone[p.org] || taken[p.acct] {
 			continue
 		}
+		margin := p.score
+		runnerUp, rival := int32(-1), int32(-1)
 		// Another free account just as good for this organization?
 		var rivals []int32
 		for _, q := range perOrg[p.org] {
-			if q.acct != p.acct && !taken[q.acct] && equallyGood(p, q) {
+			if q.acct == p.acct || taken[q.acct] {
+				continue
+			}
+			if equallyGood(p, q) {
 				rivals = append(rivals, q.acct)
+			}
+			if g := gap(p, q); g < margin || runnerUp < 0 {
+				margin, runnerUp = min(margin, g), q.acct
 			}
 		}
 		// Another organization wanting this account just as much?
 		var contenders []int32
 		for _, q := range byAcct[p.acct] {
-			if q.org != p.org && !orgDone[q.org] && equallyGood(p, q) && isBest(perOrg[q.org], q, taken) {
+			if q.org == p.org || orgDone[q.org] {
+				continue
+			}
+			if equallyGood(p, q) && isBest(perOrg[q.org], q, taken) {
 				contenders = append(contenders, q.org)
+			}
+			if g := gap(p, q); g < margin {
+				margin, runnerUp, rival = g, -1, q.org
+			} else if rival < 0 && runnerUp < 0 {
+				rival = q.org
 			}
 		}
 		if len(rivals) > 0 {
@@ -238,9 +335,30 @@ func assign(in Input, perOrg [][]proposal, res *Result) {
 		orgDone[p.org], taken[p.acct] = true, true
 		org, acct := in.Orgs[p.org], in.Accounts[p.acct]
 		rule := in.Rules.Rules[p.tier]
-		s := Suggestion{Org: org.ID, Account: acct.ID, AccountName: acct.Name, Rule: rule.Name, Score: round3(p.score)}
+		s := Suggestion{Org: org.ID, Account: acct.ID, AccountName: acct.Name, Rule: rule.Name, Score: round3(p.score),
+			Margin: round3(max(margin, 0)), Confidence: confidence(p.score, margin, rule.Min)}
+		var competitor string
+		var competitorScore float64
+		if runnerUp >= 0 {
+			s.RunnerUp = in.Accounts[runnerUp].ID
+			competitor = fmt.Sprintf("account %q", in.Accounts[runnerUp].Name)
+			competitorScore = p.score - margin
+		}
+		if rival >= 0 {
+			s.Rival = in.Orgs[rival].ID
+			competitor = fmt.Sprintf("organization %q", in.Orgs[rival].Name)
+			competitorScore = p.score - margin
+		}
 		if in.Explain {
-			s.Why = explain(rule, org, acct, p.score)
+			ex := &Explanation{}
+			compare(org, acct, org.run, ex)
+			ex.Margin, ex.RunnerUpScore = s.Margin, round3(max(competitorScore, 0))
+			ex.RunnerUp = s.RunnerUp
+			if s.Rival != "" {
+				ex.RunnerUp = "org:" + s.Rival
+			}
+			s.Explanation = ex
+			s.Why = explain(rule, org, acct, p.score, s, competitor, ex)
 		}
 		res.Suggestions = append(res.Suggestions, s)
 	}
@@ -267,7 +385,27 @@ func isBest(ps []proposal, q proposal, taken []bool) bool {
 
 func round3(x float64) float64 { return float64(int(x*1000+0.5)) / 1000 }
 
-func explain(r *Rule, org, acct *Party, score float64) string {
-	return fmt.Sprintf("rule %s (score %.3f, min %.2f): %q [%s] ~ %q [%s]", r.Name, score, r.Min,
-		org.Name, org.Norm, acct.Name, acct.Norm)
+func explain(r *Rule, org, acct *Party, score float64, s Suggestion, competitor string, ex *Explanation) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rule %s (score %.3f, min %.2f): %q [%s] ~ %q [%s]; confidence %s, margin %.3f", r.Name, score, r.Min,
+		org.Name, ex.Org, acct.Name, ex.Account, s.Confidence, s.Margin)
+	if competitor != "" {
+		fmt.Fprintf(&b, " over %s", competitor)
+	}
+	if ex.Part != "" {
+		fmt.Fprintf(&b, "; the %s part of a dba name", ex.Part)
+	}
+	var how []string
+	for _, m := range ex.Matched {
+		if m.How != "same" {
+			how = append(how, fmt.Sprintf("%s=%s (%s)", m.Org, m.Account, m.How))
+		}
+	}
+	if len(how) > 0 {
+		b.WriteString("; " + strings.Join(how, ", "))
+	}
+	for _, p := range ex.Penalties {
+		fmt.Fprintf(&b, "; %s %s", p.Reason, strings.Join(p.Words, " "))
+	}
+	return b.String()
 }
