@@ -125,7 +125,7 @@ func Start(opts Options) (*Server, error) {
 	mux.HandleFunc("GET "+v+"/Tickets/query/next", s.authed(s.next))
 	mux.HandleFunc("GET "+v+"/Tickets/{id}", s.authed(s.getTicket))
 	mux.HandleFunc("POST "+v+"/Tickets", s.authed(s.createTicket))
-	srv, err := fakehttp.Start(opts.Addr, s.Limit.Wrap(mux, func(w http.ResponseWriter, after int) {
+	srv, err := fakehttp.Start(opts.Addr, s.Limit.Wrap(mux, func(w http.ResponseWriter, r *http.Request, after int) {
 		atError(w, http.StatusTooManyRequests, fmt.Sprintf("API request threshold exceeded; retry after %d seconds", after))
 	}))
 	if err != nil {

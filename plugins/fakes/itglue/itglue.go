@@ -121,7 +121,7 @@ func Start(opts Options) (*Server, error) {
 	mux.HandleFunc("GET /organizations/{id}/relationships/configurations", s.authed(s.listConfigs))
 	mux.HandleFunc("POST /organizations/{id}/relationships/configurations", s.authed(s.createConfig))
 	mux.HandleFunc("GET /organizations/{id}/relationships/contacts", s.authed(s.listContacts))
-	srv, err := fakehttp.Start(opts.Addr, s.Limit.Wrap(mux, func(w http.ResponseWriter, after int) {
+	srv, err := fakehttp.Start(opts.Addr, s.Limit.Wrap(mux, func(w http.ResponseWriter, r *http.Request, after int) {
 		apiError(w, http.StatusTooManyRequests, "Too Many Requests", fmt.Sprintf("Rate limit exceeded; retry in %d seconds", after))
 	}))
 	if err != nil {

@@ -156,7 +156,7 @@ func Start(opts Options) (*Server, error) {
 	mux.HandleFunc("POST /v1.0/tenantRelationships/delegatedAdminRelationships", s.authed(s.createRelationship))
 	mux.HandleFunc("POST /v1.0/tenantRelationships/delegatedAdminRelationships/{id}/requests", s.authed(s.request))
 	mux.HandleFunc("GET /v1.0/tenantRelationships/delegatedAdminCustomers/{id}", s.authed(s.getCustomer))
-	srv, err := fakehttp.Start(opts.Addr, s.Limit.Wrap(mux, func(w http.ResponseWriter, after int) {
+	srv, err := fakehttp.Start(opts.Addr, s.Limit.Wrap(mux, func(w http.ResponseWriter, r *http.Request, after int) {
 		graphError(w, http.StatusTooManyRequests, "TooManyRequests", "Too many requests; retry after "+strconv.Itoa(after)+" seconds")
 	}))
 	if err != nil {

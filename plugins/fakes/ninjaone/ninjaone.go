@@ -143,7 +143,7 @@ func Start(opts Options) (*Server, error) {
 	mux.HandleFunc("GET /v2/device/{id}", s.authed("monitoring", s.getDevice))
 	mux.HandleFunc("GET /v2/alerts", s.authed("monitoring", s.listAlerts))
 	mux.HandleFunc("DELETE /v2/alert/{uid}", s.authed("management", s.resetAlert))
-	srv, err := fakehttp.Start(opts.Addr, s.Limit.Wrap(mux, func(w http.ResponseWriter, after int) {
+	srv, err := fakehttp.Start(opts.Addr, s.Limit.Wrap(mux, func(w http.ResponseWriter, r *http.Request, after int) {
 		ninjaError(w, http.StatusTooManyRequests, "Too many requests, try again in "+strconv.Itoa(after)+" seconds")
 	}))
 	if err != nil {

@@ -28,7 +28,7 @@ func (l *Limiter) Set(n, seconds int) {
 
 // Wrap puts the limiter in front of h. reject writes the vendor's 429
 // answer, status and body; the Retry-After header is already set.
-func (l *Limiter) Wrap(h http.Handler, reject func(w http.ResponseWriter, retryAfter int)) http.Handler {
+func (l *Limiter) Wrap(h http.Handler, reject func(w http.ResponseWriter, r *http.Request, retryAfter int)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l.mu.Lock()
 		l.count++
@@ -40,6 +40,6 @@ func (l *Limiter) Wrap(h http.Handler, reject func(w http.ResponseWriter, retryA
 			return
 		}
 		w.Header().Set("Retry-After", strconv.Itoa(after))
-		reject(w, after)
+		reject(w, r, after)
 	})
 }
