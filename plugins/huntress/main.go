@@ -16,7 +16,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -326,14 +325,31 @@ type CreateOrganizationInput struct {
 	Key  string `json:"key,omitempty" desc:"The organization key agents are installed with: lowercase letters, digits and dashes (default: made from the name)."`
 }
 
-var nonKey = regexp.MustCompile(`[^a-z0-9]+`)
+// keyOf makes an organization key from a name: lowercase letters and
+// digits, each other run of characters a dash.
+func keyOf(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(name) {
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(c)
+			dash = false
+		} else {
+			dash = true
+		}
+	}
+	return b.String()
+}
 
 func createOrganization(ctx context.Context, in CreateOrganizationInput) (Organization, error) {
 	if strings.TrimSpace(in.Name) == "" {
 		return Organization{}, sdk.Errorf(sdk.CodeInvalidInput, "name is required")
 	}
 	if in.Key == "" {
-		in.Key = strings.Trim(nonKey.ReplaceAllString(strings.ToLower(in.Name), "-"), "-")
+		in.Key = keyOf(in.Name)
 	}
 	var answer struct {
 		Organization Organization `json:"organization"`
