@@ -21,7 +21,7 @@ import (
 )
 
 // Connectors are the plugins/ subdirectories that are bundled.
-var Connectors = []string{"connectwise", "halopsa", "rest"}
+var Connectors = []string{"autotask", "connectwise", "halopsa", "huntress", "itglue", "m365", "ninjaone", "pax8", "rest"}
 
 type bundler struct {
 	root string
