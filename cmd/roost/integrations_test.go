@@ -88,7 +88,7 @@ func TestIntegrationsLifecycleThroughTheCLI(t *testing.T) {
 	for _, a := range l.Available {
 		names = append(names, a.Name)
 	}
-	if len(l.Installed) != 0 || strings.Join(names, ",") != "connectwise,halopsa,hello" || l.Available[0].Source != "bundled" {
+	if len(l.Installed) != 0 || strings.Join(names, ",") != "autotask,connectwise,halopsa,hello,huntress,itglue,m365,ninjaone,pax8" || l.Available[0].Source != "bundled" {
 		t.Fatalf("fresh list: %+v", l)
 	}
 	// Install from the path.
