@@ -80,7 +80,6 @@ var sentinels = []struct {
 	{"closed", ErrClosed},
 	{"no_home", ErrNoHome},
 	{"no_service", ErrNoService},
-	{"no_request", ErrNoRequest},
 	{"repeated_cursor", ErrRepeatedCursor},
 	{"repeated_page", ErrRepeatedPage},
 	{"canceled", context.Canceled},

@@ -21,12 +21,12 @@ import (
 // AuthorizeOptions change how a person signs an integration in.
 type AuthorizeOptions struct {
 	// Config names the configuration; "" is the default.
-	Config string
+	Config string `json:"config,omitempty"`
 	// Open is given the URL the person must visit; the CLI prints it. The
 	// sign-in completes when the tool redirects the browser back.
 	Open func(url string) error `json:"-"`
 	// Timeout bounds the wait for the redirect. Default 5 minutes.
-	Timeout time.Duration
+	Timeout time.Duration `json:"timeout,omitempty"`
 }
 
 // Authorize signs an integration with oauth2_authorization_code auth in to

@@ -23,24 +23,24 @@ const DefaultConfigName = "default"
 type ConfigureInput struct {
 	// Config names the configuration; empty means the integration's
 	// default one, or "default" when it has none.
-	Config string
+	Config string `json:"config,omitempty"`
 	// Set holds non-secret field values. A string for an integer, number
 	// or boolean field is converted ("50", "true"), so command-line text
 	// can go here as it is. A secret field here is refused: secrets go in
 	// Secrets, so that no caller passes one by accident where it may be
 	// seen (a command line, a log).
-	Set map[string]any
+	Set map[string]any `json:"set,omitempty"`
 	// Secrets holds secret field values.
-	Secrets map[string]string
+	Secrets map[string]string `json:"secrets,omitempty"`
 	// Unset removes fields (secret or not) from the configuration.
-	Unset []string
+	Unset []string `json:"unset,omitempty"`
 	// MakeDefault makes this the integration's default configuration.
-	MakeDefault bool
+	MakeDefault bool `json:"make_default,omitempty"`
 	// AllowPrivateNetworks, when set, changes whether this configuration
 	// may reach loopback and private addresses.
-	AllowPrivateNetworks *bool
+	AllowPrivateNetworks *bool `json:"allow_private_networks,omitempty"`
 	// SkipCheck saves without running the connector's check.
-	SkipCheck bool
+	SkipCheck bool `json:"skip_check,omitempty"`
 }
 
 // ConfigureResult says what Configure saved.

@@ -203,8 +203,8 @@ const (
 
 // UnmetError lists every unmet need; nothing was unpacked.
 type UnmetError struct {
-	Crate string
-	Unmet []Unmet
+	Crate string  `json:"crate"`
+	Unmet []Unmet `json:"unmet"`
 }
 
 func (e *UnmetError) Error() string {
@@ -221,11 +221,11 @@ func (e *UnmetError) Error() string {
 
 // UnpackOptions choose where a crate's workflows run.
 type UnpackOptions struct {
-	Orgs    []string
-	AllOrgs bool
-	Vars    map[string]string
+	Orgs    []string          `json:"orgs,omitempty"`
+	AllOrgs bool              `json:"all_orgs,omitempty"`
+	Vars    map[string]string `json:"vars,omitempty"`
 	// Plan checks and describes, and unpacks nothing.
-	Plan bool
+	Plan bool `json:"plan,omitempty"`
 }
 
 // UnpackResult says what an unpack did (or would do).
@@ -433,8 +433,8 @@ func (cr *cratesSvc) definition(name string) (*crates.Crate, error) {
 
 // RunOptions change a workflow run.
 type RunOptions struct {
-	Vars   map[string]string
-	OnStep func(StepRecord) `json:"-"`
+	Vars   map[string]string `json:"vars,omitempty"`
+	OnStep func(StepRecord)  `json:"-"`
 }
 
 // Run runs an unpacked crate's workflow ("crate/workflow", or a workflow

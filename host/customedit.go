@@ -19,21 +19,21 @@ import (
 // OpenAPIOptions change an OpenAPI import.
 type OpenAPIOptions struct {
 	// Name is the integration's name; empty derives one from the title.
-	Name string
+	Name string `json:"name,omitempty"`
 	// Tags keeps only operations with one of these tags; Include only those
 	// whose "METHOD /path" or action name matches.
 	// Include is a regular expression.
-	Tags    []string
-	Include string
+	Tags    []string `json:"tags,omitempty"`
+	Include string   `json:"include,omitempty"`
 	// Source names where the document came from (a file or URL).
-	Source string
+	Source string `json:"source,omitempty"`
 	// URL, when the document is not given, is where the service fetches
 	// it, under the same egress policy as connectors: loopback and
 	// private addresses only with AllowPrivateNetworks.
 	URL                  string `json:"url,omitempty"`
 	AllowPrivateNetworks bool   `json:"allow_private_networks,omitempty"`
 	// DryRun reports what would be imported and installs nothing.
-	DryRun bool
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // OpenAPIResult is an import's report, and what a re-import changed.
@@ -195,20 +195,20 @@ func mergeImport(def, old *rest.Definition) (added, removed, kept []string) {
 
 // CustomEdit changes a custom integration's endpoints.
 type CustomEdit struct {
-	Add    []rest.Endpoint
-	Remove []string
+	Add    []rest.Endpoint `json:"add,omitempty"`
+	Remove []string        `json:"remove,omitempty"`
 	// Rename maps old action names to new ones.
-	Rename map[string]string
+	Rename map[string]string `json:"rename,omitempty"`
 	// Paginate sets (or, with a nil value, clears) endpoints' pagination.
-	Paginate map[string]*rest.Pagination
+	Paginate map[string]*rest.Pagination `json:"paginate,omitempty"`
 	// ResultsKey sets where the list is in endpoints' answers.
-	ResultsKey map[string]string
+	ResultsKey map[string]string `json:"results_key,omitempty"`
 	// Organizations marks one endpoint as the organizations source, with
 	// its fields; an empty name leaves the mark as it is.
-	Organizations       string
-	OrganizationsFields rest.OrgFields
+	Organizations       string         `json:"organizations,omitempty"`
+	OrganizationsFields rest.OrgFields `json:"organizations_fields,omitempty"`
 	// Retry marks endpoints whose non-idempotent requests may be retried.
-	Retry []string
+	Retry []string `json:"retry,omitempty"`
 }
 
 // EditCustom applies an edit to a custom integration and installs the

@@ -19,15 +19,15 @@ import (
 type DevOptions struct {
 	// Path is a connector's .wasm file (any language) or the directory of
 	// a Go connector, which is rebuilt when its sources change.
-	Path string
+	Path string `json:"path,omitempty"`
 	// Output is where a Go connector is built to; default
 	// <dir>/<dir name>.wasm.
-	Output string
+	Output string `json:"output,omitempty"`
 	// Quiet is the debounce period; 0 means 100 ms.
-	Quiet time.Duration
+	Quiet time.Duration `json:"quiet,omitempty"`
 	// AllowPrivateNetworks lets the connector reach loopback and private
 	// addresses (local tools, fakes).
-	AllowPrivateNetworks bool
+	AllowPrivateNetworks bool `json:"allow_private_networks,omitempty"`
 	// Events receives a DevEvent for every build and reload. It is called
 	// from the session's goroutine, one event at a time.
 	Events func(DevEvent) `json:"-"`

@@ -29,8 +29,8 @@ func (e *InvalidInputError) Error() string {
 // ConfigError lists every problem with a configuration, each naming its
 // field.
 type ConfigError struct {
-	Connector string
-	Problems  []FieldProblem
+	Connector string         `json:"connector"`
+	Problems  []FieldProblem `json:"problems"`
 }
 
 // FieldProblem is one bad configuration field.

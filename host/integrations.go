@@ -34,7 +34,9 @@ const (
 )
 
 // NotInstalledError says an integration is not installed.
-type NotInstalledError struct{ Name string }
+type NotInstalledError struct {
+	Name string `json:"name"`
+}
 
 func (e *NotInstalledError) Error() string {
 	return fmt.Sprintf("integration %q is not installed", e.Name)
@@ -43,8 +45,8 @@ func (e *NotInstalledError) Error() string {
 // NotFoundError says no catalogue entry or file matches what was asked to
 // be installed.
 type NotFoundError struct {
-	Ref       string
-	Available []string
+	Ref       string   `json:"ref"`
+	Available []string `json:"available,omitempty"`
 }
 
 func (e *NotFoundError) Error() string {

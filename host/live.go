@@ -84,11 +84,11 @@ func (b *liveBuild) close() {
 // HostsWidenedError is a new build that would reach hosts the running one
 // does not, refused because the Live connector does not allow it.
 type HostsWidenedError struct {
-	Connector string
-	Added     []string
+	Connector string   `json:"connector"`
+	Added     []string `json:"added"`
 	// Link is the build a linked integration runs; installing the link
 	// again accepts the new hosts.
-	Link string
+	Link string `json:"link,omitempty"`
 }
 
 func (e *HostsWidenedError) Error() string {

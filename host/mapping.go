@@ -34,14 +34,19 @@ const SetByUser = "user"
 
 // NotMappedError says an organization has no saved account in an
 // integration.
-type NotMappedError struct{ Integration, Org string }
+type NotMappedError struct {
+	Integration string `json:"integration"`
+	Org         string `json:"org"`
+}
 
 func (e *NotMappedError) Error() string {
 	return fmt.Sprintf("organization %s is not mapped to an account in %s", e.Org, e.Integration)
 }
 
 // NoOptionsError says an integration's accounts were never pulled.
-type NoOptionsError struct{ Integration string }
+type NoOptionsError struct {
+	Integration string `json:"integration"`
+}
 
 func (e *NoOptionsError) Error() string {
 	return fmt.Sprintf("no accounts of %s have been pulled yet", e.Integration)
@@ -93,12 +98,12 @@ func (mp *mappingsSvc) List(_ context.Context, integration string) ([]store.Mapp
 // RefreshOptions change how Refresh pulls accounts.
 type RefreshOptions struct {
 	// Config names the configuration to pull with; "" is the default.
-	Config string
+	Config string `json:"config,omitempty"`
 	// PageSize is asked of the connector (it may return fewer). Default
 	// 1,000.
-	PageSize int
+	PageSize int `json:"page_size,omitempty"`
 	// MaxPages stops a tool that never ends. Default 100,000.
-	MaxPages int
+	MaxPages int `json:"max_pages,omitempty"`
 	// Progress, if set, is called after each page.
 	Progress func(RefreshProgress) `json:"-"`
 }
@@ -126,11 +131,11 @@ type RefreshResult struct {
 // RefreshError is a refresh that failed part-way; the previous options
 // are kept.
 type RefreshError struct {
-	Integration string
-	Page        int
-	Accounts    int
-	Previous    *AccountOptions
-	Err         error
+	Integration string          `json:"integration"`
+	Page        int             `json:"page"`
+	Accounts    int             `json:"accounts"`
+	Previous    *AccountOptions `json:"previous,omitempty"`
+	Err         error           `json:"-"`
 }
 
 func (e *RefreshError) Error() string {
@@ -277,9 +282,9 @@ type SuggestOptions struct {
 	Rules       []byte `json:"rules,omitempty"`
 	RulesSource string `json:"rules_source,omitempty"`
 	// Explain records why each suggestion was made.
-	Explain bool
+	Explain bool `json:"explain,omitempty"`
 	// Overwrite lets suggestions replace mappings chosen by hand.
-	Overwrite bool
+	Overwrite bool `json:"overwrite,omitempty"`
 }
 
 // SuggestReport says what Suggest put in the draft.
@@ -515,13 +520,13 @@ func savedByOrg(st *store.Store, integration string) (map[string]store.Mapping, 
 // ViewOptions choose the page of a mapping review.
 type ViewOptions struct {
 	// Page is 1-based; 0 means 1.
-	Page int
+	Page int `json:"page,omitempty"`
 	// PageSize defaults to 10.
-	PageSize int
+	PageSize int `json:"page_size,omitempty"`
 	// Unmapped shows only organizations with no account, saved or drafted.
-	Unmapped bool
+	Unmapped bool `json:"unmapped,omitempty"`
 	// Changed shows only organizations with a pending change.
-	Changed bool
+	Changed bool `json:"changed,omitempty"`
 }
 
 // DefaultPageSize is how many organizations a review page shows.
@@ -768,9 +773,9 @@ type SaveResult struct {
 // ConflictError is a draft that would map one account to two
 // organizations.
 type ConflictError struct {
-	Integration string
+	Integration string `json:"integration"`
 	// Conflicts maps an account id to the organizations it would serve.
-	Conflicts map[string][]string
+	Conflicts map[string][]string `json:"conflicts"`
 }
 
 func (e *ConflictError) Error() string {

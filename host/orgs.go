@@ -26,21 +26,23 @@ func (h *Host) organizations() *organizationsSvc { return &organizationsSvc{h: h
 
 // OrgInput describes an organization to add.
 type OrgInput struct {
-	Name string
+	Name string `json:"name,omitempty"`
 	// ID is the slug; empty derives one from the name.
-	ID         string
-	ParentID   string
-	Domains    []string
-	Tags       []string
-	Attributes map[string]string
-	Disabled   bool
+	ID         string            `json:"id,omitempty"`
+	ParentID   string            `json:"parent_id,omitempty"`
+	Domains    []string          `json:"domains,omitempty"`
+	Tags       []string          `json:"tags,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+	Disabled   bool              `json:"disabled,omitempty"`
 	// Own marks the user's own organization. There is at most one; new
 	// organizations are managed by it unless ParentID says otherwise.
-	Own bool
+	Own bool `json:"own,omitempty"`
 }
 
 // NoOrganizationError says no organization has the id or name asked for.
-type NoOrganizationError struct{ Ref string }
+type NoOrganizationError struct {
+	Ref string `json:"ref"`
+}
 
 func (e *NoOrganizationError) Error() string {
 	return fmt.Sprintf("no organization %q", e.Ref)
@@ -269,13 +271,13 @@ func findOrg(st *store.Store, ref string) (store.Organization, error) {
 
 // OrgChange is an edit of an organization; nil fields stay as they are.
 type OrgChange struct {
-	Name       *string
-	ID         *string
-	ParentID   *string
-	Domains    *[]string
-	Tags       *[]string
-	Attributes map[string]*string // nil value deletes
-	Disabled   *bool
+	Name       *string            `json:"name,omitempty"`
+	ID         *string            `json:"id,omitempty"`
+	ParentID   *string            `json:"parent_id,omitempty"`
+	Domains    *[]string          `json:"domains,omitempty"`
+	Tags       *[]string          `json:"tags,omitempty"`
+	Attributes map[string]*string `json:"attributes,omitempty"` // nil value deletes
+	Disabled   *bool              `json:"disabled,omitempty"`
 }
 
 // Update edits an organization. Changing its id moves its mappings.
@@ -377,9 +379,9 @@ var orgColumns = []string{"organizationName", "orgSlug", "managingOrgId", "domai
 // ImportOptions change how Import treats bad rows.
 type ImportOptions struct {
 	// Atomic imports nothing when any row is bad.
-	Atomic bool
+	Atomic bool `json:"atomic,omitempty"`
 	// DryRun checks every row and imports nothing.
-	DryRun bool
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // RowProblem is one bad row of an import, by its line in the file.

@@ -62,8 +62,8 @@ func (in *integrationsSvc) Show(ctx context.Context, name string) (*Details, err
 // NeededByCratesError refuses to uninstall an integration that unpacked
 // crates need.
 type NeededByCratesError struct {
-	Name   string
-	Crates []string
+	Name   string   `json:"name"`
+	Crates []string `json:"crates"`
 }
 
 func (e *NeededByCratesError) Error() string {
@@ -74,10 +74,10 @@ func (e *NeededByCratesError) Error() string {
 // UninstallOptions change Uninstall.
 type UninstallOptions struct {
 	// Force uninstalls even when unpacked crates need the integration.
-	Force bool
+	Force bool `json:"force,omitempty"`
 	// Purge deletes the organization mapping too; without it the mapping
 	// stays, and a reinstall finds it.
-	Purge bool
+	Purge bool `json:"purge,omitempty"`
 }
 
 // UninstallResult says what Uninstall removed and kept.
