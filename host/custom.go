@@ -388,23 +388,10 @@ func (cu *custom) direct(ctx context.Context, cl *Client, e *rest.Endpoint, inpu
 	return json.Marshal(v)
 }
 
-// statusCode maps an HTTP status to an error code, as sdk/paginate does.
+// statusCode maps an HTTP status to an error code, as the SDK does.
 func statusCode(status int) (abi.Code, bool) {
-	switch {
-	case status == 400 || status == 422:
-		return abi.CodeInvalidInput, false
-	case status == 401:
-		return abi.CodeUnauthenticated, false
-	case status == 403:
-		return abi.CodePermissionDenied, false
-	case status == 404:
-		return abi.CodeNotFound, false
-	case status == 429:
-		return abi.CodeRateLimited, true
-	case status >= 500:
-		return abi.CodeUnavailable, true
-	}
-	return abi.CodeUpstream, false
+	c := abi.CodeForStatus(status)
+	return c, c.Retryable()
 }
 
 func redactURL(raw string) string {

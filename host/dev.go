@@ -1,18 +1,17 @@
 package host
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/roosthq/roost/host/internal/watch"
+	"github.com/roosthq/roost/sdk/wasmbuild"
 )
 
 // DevOptions set up a development session.
@@ -181,32 +180,6 @@ func (s *DevSession) Close(ctx context.Context) error {
 // BuildGoConnector builds the Go connector in dir to out for wasip1, as
 // `roost connector build` does, and returns the compiler's output.
 func BuildGoConnector(ctx context.Context, dir, out string) (string, error) {
-	absOut, err := filepath.Abs(out)
-	if err != nil {
-		return "", err
-	}
-	tmp := absOut + ".building"
-	cmd := exec.CommandContext(ctx, goTool(), "build", "-trimpath", "-buildmode=c-shared", "-o", tmp, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	if err := cmd.Run(); err != nil {
-		os.Remove(tmp)
-		return strings.TrimSpace(buf.String()), fmt.Errorf("go build failed: %w", err)
-	}
-	// Rename, so a watcher of the output never sees half a module.
-	return strings.TrimSpace(buf.String()), os.Rename(tmp, absOut)
+	return wasmbuild.Go(ctx, dir, out, wasmbuild.Options{})
 }
 
-// goTool is the go command: $GOROOT/bin/go when GOROOT is set, else "go".
-func goTool() string {
-	if root := os.Getenv("GOROOT"); root != "" {
-		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
-			return p
-		}
-	}
-	return "go"
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

@@ -192,26 +192,22 @@ func (mp *mappingsSvc) Refresh(ctx context.Context, integration string, opts Ref
 	var (
 		accounts []abi.Account
 		seenID   = map[string]bool{}
-		seenCur  = map[string]bool{}
-		cursor   string
 		page     int
 	)
 	fail := func(err error) error {
 		return &RefreshError{Integration: integration, Page: page, Accounts: len(accounts), Previous: optionsView(previous), Err: err}
 	}
-	for {
+	// The one page loop (Client.AllOrganizations) refuses a repeated
+	// cursor; this callback refuses pages of accounts already received.
+	err = cl.AllOrganizations(ctx, size, func(p abi.OrganizationPage) error {
 		page++
 		if page > maxPages {
-			return nil, fail(fmt.Errorf("stopped after %d pages; the tool keeps sending more", maxPages))
-		}
-		p, err := cl.Organizations(ctx, abi.PageRequest{Cursor: cursor, Size: size})
-		if err != nil {
-			return nil, fail(err)
+			return fmt.Errorf("stopped after %d pages; the tool keeps sending more", maxPages)
 		}
 		fresh := 0
 		for i, a := range p.Accounts {
 			if strings.TrimSpace(a.ID) == "" {
-				return nil, fail(fmt.Errorf("account %d of the page (%q) has no id", i+1, a.Name))
+				return fmt.Errorf("account %d of the page (%q) has no id", i+1, a.Name)
 			}
 			if seenID[a.ID] {
 				continue
@@ -221,19 +217,15 @@ func (mp *mappingsSvc) Refresh(ctx context.Context, integration string, opts Ref
 			accounts = append(accounts, a)
 		}
 		if len(p.Accounts) > 0 && fresh == 0 {
-			return nil, fail(fmt.Errorf("%w: every account on it was already received (cursor %q); the tool or connector is paging in a loop", ErrRepeatedPage, cursor))
+			return fmt.Errorf("%w: every account on page %d was already received; the tool or connector is paging in a loop", ErrRepeatedPage, page)
 		}
 		if opts.Progress != nil {
 			opts.Progress(RefreshProgress{Page: page, Accounts: len(accounts), Total: p.Total})
 		}
-		if p.Next == "" {
-			break
-		}
-		if seenCur[p.Next] || p.Next == cursor {
-			return nil, fail(fmt.Errorf("%w %q", ErrRepeatedCursor, p.Next))
-		}
-		seenCur[p.Next] = true
-		cursor = p.Next
+		return nil
+	})
+	if err != nil {
+		return nil, fail(err)
 	}
 	res := &RefreshResult{Integration: integration, Config: config, Accounts: len(accounts), Pages: page, RefreshedAt: time.Now().UTC()}
 	if previous != nil {

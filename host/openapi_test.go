@@ -157,8 +157,8 @@ func TestReimportKeepsEdits(t *testing.T) {
 	if err != nil || res.Name != "tickets" || len(res.Report.LooksPaginated) != 1 {
 		t.Fatalf("import: %+v %v", res, err)
 	}
-	page, _ := host.ParsePagination("page,page_param=page,size_param=per_page,page_size=50")
-	extra, _ := host.ParseEndpoint("GET /health health")
+	page, _ := rest.ParsePagination("page,page_param=page,size_param=per_page,page_size=50")
+	extra, _ := rest.ParseEndpoint("GET /health health")
 	if _, err := in.EditCustom(ctx, "tickets", host.CustomEdit{Rename: map[string]string{"get_ticket": "ticket"},
 		Paginate: map[string]*rest.Pagination{"list_tickets": page}, Remove: []string{"delete_ticket"},
 		Organizations: "list_customers", Add: []rest.Endpoint{extra}}); err != nil {

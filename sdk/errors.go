@@ -28,21 +28,7 @@ func toWire(err error) *abi.Error {
 
 // statusError maps an HTTP status from the tool to a structured error.
 func statusError(method, url string, status int, body []byte) *abi.Error {
-	code := abi.CodeUpstream
-	switch {
-	case status == 401:
-		code = abi.CodeUnauthenticated
-	case status == 403:
-		code = abi.CodePermissionDenied
-	case status == 404:
-		code = abi.CodeNotFound
-	case status == 429:
-		code = abi.CodeRateLimited
-	case status >= 500:
-		code = abi.CodeUnavailable
-	case status >= 400:
-		code = abi.CodeInvalidInput
-	}
+	code := abi.CodeForStatus(status)
 	snippet := string(body)
 	if len(snippet) > 200 {
 		snippet = snippet[:200] + "…"

@@ -11,13 +11,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
+
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/roosthq/roost/host"
+	"github.com/roosthq/roost/sdk/wasmbuild"
 )
 
 // Connectors are the plugins/ subdirectories that are bundled.
@@ -157,11 +158,8 @@ func (b *bundler) build(ctx context.Context, h *host.Host, name string) (host.Bu
 	}
 	defer os.RemoveAll(tmp)
 	wasmPath := filepath.Join(tmp, name+".wasm")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-buildmode=c-shared", "-o", wasmPath, "./plugins/"+name)
-	cmd.Dir = b.root
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return host.BundleEntry{}, fmt.Errorf("go build: %v\n%s", err, out)
+	if out, err := wasmbuild.Go(ctx, b.root, wasmPath, wasmbuild.Options{Package: "./plugins/" + name, Strip: true}); err != nil {
+		return host.BundleEntry{}, fmt.Errorf("%v\n%s", err, out)
 	}
 	wasm, err := os.ReadFile(wasmPath)
 	if err != nil {

@@ -93,7 +93,7 @@ func cratesShowCommand() *cli.Command {
 				return writeJSON(c.App.Writer, map[string]any{"crate": def, "status": st})
 			}
 			w := c.App.Writer
-			printf(w, "%s %s (%s, %s)\n  %s\n\nintegrations\n", def.Name, def.Version, orDash(def.Category), orDash(def.Maturity), def.Description)
+			printf(w, "%s %s (%s, %s)\n  %s\n\nintegrations\n", def.Name, def.Version, dash(def.Category), dash(def.Maturity), def.Description)
 			for i, n := range def.Needs {
 				printf(w, "  %s %s: %s — %s\n", n.Name, n.Version, strings.Join(n.Actions, ", "), st.Needs[i].Status)
 			}
@@ -124,7 +124,6 @@ func cratesShowCommand() *cli.Command {
 	}
 }
 
-func orDash(s string) string { return dash(s) }
 
 func parseVars(list []string) (map[string]string, error) {
 	out := map[string]string{}

@@ -109,7 +109,7 @@ integrations edit.`,
 				def.Headers[k] = v
 			}
 			for _, spec := range c.StringSlice("endpoint") {
-				e, err := host.ParseEndpoint(spec)
+				e, err := rest.ParseEndpoint(spec)
 				if err != nil {
 					return usageErrorf("%v", err)
 				}
@@ -331,7 +331,7 @@ func integrationsEditCommand() *cli.Command {
 			}
 			var edit host.CustomEdit
 			for _, spec := range c.StringSlice("add") {
-				e, err := host.ParseEndpoint(spec)
+				e, err := rest.ParseEndpoint(spec)
 				if err != nil {
 					return usageErrorf("%v", err)
 				}
@@ -352,7 +352,7 @@ func integrationsEditCommand() *cli.Command {
 				if !ok {
 					return usageErrorf("--paginate %q: want NAME=KIND[,key=value…]", kv)
 				}
-				p, err := host.ParsePagination(spec)
+				p, err := rest.ParsePagination(spec)
 				if err != nil {
 					return usageErrorf("%v", err)
 				}

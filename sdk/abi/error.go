@@ -39,6 +39,30 @@ func (e *Error) Error() string {
 	return string(e.Code) + ": " + e.Message
 }
 
+// CodeForStatus is the code of a tool's HTTP answer with this status: the
+// one mapping the host, the SDK and the bundled connectors share. 2xx and
+// 3xx give CodeUpstream (an answer the caller did not expect), as do
+// statuses outside 100–599.
+func CodeForStatus(status int) Code {
+	switch {
+	case status == 401:
+		return CodeUnauthenticated
+	case status == 403:
+		return CodePermissionDenied
+	case status == 404 || status == 410:
+		return CodeNotFound
+	case status == 408 || status == 504:
+		return CodeTimeout
+	case status == 429:
+		return CodeRateLimited
+	case status >= 500 && status <= 599:
+		return CodeUnavailable
+	case status >= 400 && status <= 499:
+		return CodeInvalidInput
+	}
+	return CodeUpstream
+}
+
 // Retryable reports whether errors with code c are worth retrying by default.
 func (c Code) Retryable() bool {
 	switch c {

@@ -240,3 +240,13 @@ func TestCheckConfig(t *testing.T) {
 		t.Errorf("default not filled: %v", guest)
 	}
 }
+
+func TestCodeForStatus(t *testing.T) {
+	for status, want := range map[int]Code{200: CodeUpstream, 302: CodeUpstream, 400: CodeInvalidInput, 401: CodeUnauthenticated,
+		403: CodePermissionDenied, 404: CodeNotFound, 408: CodeTimeout, 409: CodeInvalidInput, 422: CodeInvalidInput,
+		429: CodeRateLimited, 500: CodeUnavailable, 503: CodeUnavailable, 504: CodeTimeout, 700: CodeUpstream} {
+		if got := CodeForStatus(status); got != want {
+			t.Errorf("CodeForStatus(%d) = %s, want %s", status, got, want)
+		}
+	}
+}

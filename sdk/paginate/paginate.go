@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/roosthq/roost/sdk"
+	"github.com/roosthq/roost/sdk/abi"
 	"github.com/roosthq/roost/sdk/rest"
 )
 
@@ -238,21 +239,7 @@ func splitLinks(v string) []string {
 // StatusError turns a non-2xx answer into a structured error whose code
 // follows the status.
 func StatusError(method, u string, resp *sdk.Response) error {
-	code := sdk.CodeUpstream
-	switch {
-	case resp.Status == 400 || resp.Status == 422:
-		code = sdk.CodeInvalidInput
-	case resp.Status == 401:
-		code = sdk.CodeUnauthenticated
-	case resp.Status == 403:
-		code = sdk.CodePermissionDenied
-	case resp.Status == 404:
-		code = sdk.CodeNotFound
-	case resp.Status == 429:
-		code = sdk.CodeRateLimited
-	case resp.Status >= 500:
-		code = sdk.CodeUnavailable
-	}
+	code := abi.CodeForStatus(resp.Status)
 	msg := strings.TrimSpace(string(resp.Body))
 	if len(msg) > 300 {
 		msg = msg[:300] + "…"

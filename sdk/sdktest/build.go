@@ -1,15 +1,17 @@
 package sdktest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/roosthq/roost/sdk/wasmbuild"
 )
 
 // BuildOptions change how Build compiles a connector.
@@ -70,31 +72,9 @@ func build(dir, key string, o BuildOptions) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", err
 	}
-	args := []string{"build", "-trimpath"}
-	if !o.Command {
-		args = append(args, "-buildmode=c-shared")
-	}
-	if len(o.Tags) > 0 {
-		args = append(args, "-tags", strings.Join(o.Tags, ","))
-	}
-	args = append(args, "-o", tmp, ".")
-	cmd := exec.Command(goTool(), args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, b)
+	if msg, err := wasmbuild.Go(context.Background(), dir, tmp, wasmbuild.Options{Command: o.Command, Tags: o.Tags}); err != nil {
+		return "", fmt.Errorf("%v\n%s", err, msg)
 	}
 	return out, os.Rename(tmp, out)
 }
 
-func goTool() string {
-	if root := os.Getenv("GOROOT"); root != "" {
-		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
-			return p
-		}
-	}
-	return "go"
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
