@@ -182,4 +182,3 @@ func (s *DevSession) Close(ctx context.Context) error {
 func BuildGoConnector(ctx context.Context, dir, out string) (string, error) {
 	return wasmbuild.Go(ctx, dir, out, wasmbuild.Options{})
 }
-

@@ -124,7 +124,6 @@ func cratesShowCommand() *cli.Command {
 	}
 }
 
-
 func parseVars(list []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, kv := range list {

@@ -80,4 +80,3 @@ func ParsePagination(spec string) (*Pagination, error) {
 	}
 	return p, nil
 }
-

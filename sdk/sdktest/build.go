@@ -77,4 +77,3 @@ func build(dir, key string, o BuildOptions) (string, error) {
 	}
 	return out, os.Rename(tmp, out)
 }
-
