@@ -27,6 +27,7 @@ bench:
     go test ./host -run '^$' -bench 'PoolParallel' -benchtime 100x -count 3
     go test ./host -run '^$' -bench 'WarmInstanceMemory' -benchtime 3x
     go test ./host -run '^$' -bench 'IntegrationsListProcess' -benchtime 20x -count 3
+    go test ./host -run '^$' -bench 'ServiceProcess|ServiceCall' -benchtime 40x -count 3
     go test ./host/internal/match -run '^$' -bench 'Suggest10k|Suggest50k' -benchtime 3x -benchmem
     go test ./host -run '^$' -bench 'Refresh50k' -benchtime 3x
     go test ./host -run '^$' -bench 'ReloadLatency' -benchtime 5x
