@@ -76,6 +76,10 @@ type (
 		Org         string `json:"org"`
 		Account     string `json:"account,omitempty"`
 	}
+	saveIn struct {
+		Integration string      `json:"integration"`
+		Options     SaveOptions `json:"options"`
+	}
 	mappingImportIn struct {
 		Integration string `json:"integration"`
 		CSV         []byte `json:"csv"`
@@ -237,8 +241,14 @@ var apiMethods = map[string]apiMethod{
 	"mappings.unset": rpc(func(ctx context.Context, h *Host, in setIn, _ func(any)) (any, error) {
 		return noOut(h.mappings().Unset(ctx, in.Integration, in.Org))
 	}),
-	"mappings.save": rpc(func(ctx context.Context, h *Host, in integrationIn, _ func(any)) (any, error) {
-		return h.mappings().Save(ctx, in.Integration)
+	"mappings.save": rpc(func(ctx context.Context, h *Host, in saveIn, _ func(any)) (any, error) {
+		return h.mappings().Save(ctx, in.Integration, in.Options)
+	}),
+	"mappings.aliases": rpc(func(ctx context.Context, h *Host, in integrationIn, _ func(any)) (any, error) {
+		return h.mappings().Aliases(ctx, in.Integration)
+	}),
+	"mappings.forget_alias": rpc(func(ctx context.Context, h *Host, in setIn, _ func(any)) (any, error) {
+		return h.mappings().ForgetAlias(ctx, in.Integration, in.Org, in.Account)
 	}),
 	"mappings.discard": rpc(func(ctx context.Context, h *Host, in integrationIn, _ func(any)) (any, error) {
 		n, err := h.mappings().Discard(ctx, in.Integration)
@@ -547,8 +557,29 @@ func (mp *Mappings) Unset(ctx context.Context, integration, orgRef string) error
 
 // Save makes the draft the mapping, all or nothing: a vanished
 // organization or an account mapped twice refuses it (a *ConflictError).
-func (mp *Mappings) Save(ctx context.Context, integration string) (*SaveResult, error) {
-	return call[*SaveResult](ctx, mp.t, "mappings.save", integrationIn{Integration: integration}, nil)
+// Suggestions held for review stay in the draft unless opts say to
+// include them; where the user chose another account than the one
+// suggested, the choice is kept as an alias for the next Suggest.
+func (mp *Mappings) Save(ctx context.Context, integration string, opts ...SaveOptions) (*SaveResult, error) {
+	var o SaveOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	return call[*SaveResult](ctx, mp.t, "mappings.save", saveIn{Integration: integration, Options: o}, nil)
+}
+
+// Aliases lists what the user taught an integration's suggestions: per
+// organization, the account chosen over a suggestion and those refused.
+func (mp *Mappings) Aliases(ctx context.Context, integration string) ([]Alias, error) {
+	return call[[]Alias](ctx, mp.t, "mappings.aliases", integrationIn{Integration: integration}, nil)
+}
+
+// ForgetAlias drops what was learned for an organization: everything, or
+// only what concerns one account (empty means all). It returns how many
+// lessons it dropped.
+func (mp *Mappings) ForgetAlias(ctx context.Context, integration, orgRef, account string) (int, error) {
+	out, err := call[countOut](ctx, mp.t, "mappings.forget_alias", setIn{Integration: integration, Org: orgRef, Account: account}, nil)
+	return out.Count, err
 }
 
 // Discard drops the draft and says how many entries it had.

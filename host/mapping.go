@@ -277,6 +277,23 @@ type SuggestOptions struct {
 	Explain bool `json:"explain,omitempty"`
 	// Overwrite lets suggestions replace mappings chosen by hand.
 	Overwrite bool `json:"overwrite,omitempty"`
+	// MinConfidence leaves suggestions below this grade out of the draft
+	// (ConfidenceHigh, ConfidenceReview; empty or ConfidenceLow keeps all).
+	MinConfidence string `json:"min_confidence,omitempty"`
+	// HoldBelow holds suggestions below this grade for review: they go in
+	// the draft, but Save leaves them there unless told to include them.
+	// Empty is ConfidenceHigh: only high-confidence suggestions are saved
+	// without a look. ConfidenceLow holds none.
+	HoldBelow string `json:"hold_below,omitempty"`
+}
+
+// validGrade checks a confidence grade given by a caller.
+func validGrade(field, g string) error {
+	switch g {
+	case "", ConfidenceHigh, ConfidenceReview, ConfidenceLow:
+		return nil
+	}
+	return &InvalidInputError{Field: field, Value: g, Problem: "is not a confidence: use high, review or low"}
 }
 
 // SuggestReport says what Suggest put in the draft.
@@ -286,7 +303,15 @@ type SuggestReport struct {
 	Suggestions []Suggestion `json:"suggestions"`
 	// Changed counts the suggestions that differ from the saved mapping
 	// (the others are already saved).
-	Changed   int                 `json:"changed"`
+	Changed int `json:"changed"`
+	// Review counts the suggestions held for review; BelowMin those left
+	// out of the draft by MinConfidence; Learned those made from what the
+	// user taught on an earlier save, and Refused the suggestions dropped
+	// because the user had refused that account for that organization.
+	Review    int                 `json:"review"`
+	BelowMin  int                 `json:"below_min,omitempty"`
+	Learned   int                 `json:"learned,omitempty"`
+	Refused   []string            `json:"refused,omitempty"`
 	Ambiguous map[string][]string `json:"ambiguous"`
 	Unmatched []string            `json:"unmatched"`
 	// Kept are organizations whose hand-made mapping was left alone.
@@ -387,6 +412,16 @@ func isRule(setBy string) bool { return strings.HasPrefix(setBy, "rule:") }
 // rest, including those mapped earlier by rules, are suggested afresh.
 func (mp *mappingsSvc) Suggest(ctx context.Context, integration string, opts SuggestOptions) (*SuggestReport, error) {
 	start := time.Now()
+	if err := validGrade("min_confidence", opts.MinConfidence); err != nil {
+		return nil, err
+	}
+	if err := validGrade("hold_below", opts.HoldBelow); err != nil {
+		return nil, err
+	}
+	holdBelow := opts.HoldBelow
+	if holdBelow == "" {
+		holdBelow = ConfidenceHigh
+	}
 	rules, err := compileRules(opts.RulesSource, opts.Rules)
 	if err != nil {
 		return nil, err
@@ -414,6 +449,10 @@ func (mp *mappingsSvc) Suggest(ctx context.Context, integration string, opts Sug
 	if err != nil {
 		return nil, err
 	}
+	aliases, err := st.Aliases(integration)
+	if err != nil {
+		return nil, err
+	}
 	rep := &SuggestReport{Integration: integration, Rules: rules.Source, Kept: []string{}}
 	taken := map[string]bool{}
 	var orgs []*match.Party
@@ -433,6 +472,30 @@ func (mp *mappingsSvc) Suggest(ctx context.Context, integration string, opts Sug
 		}
 		orgs = append(orgs, orgParty(o))
 	}
+	// What the user taught on earlier saves comes first: an organization
+	// whose chosen account is still there gets it again.
+	byID := map[string]abi.Account{}
+	for _, a := range options.Accounts {
+		byID[a.ID] = a
+	}
+	var learned []Suggestion
+	kept := orgs[:0]
+	for _, p := range orgs {
+		if al, ok := aliases.Orgs[p.ID]; ok && al.Same != nil && !taken[al.Same.ID] {
+			if a, ok := byID[al.Same.ID]; ok {
+				taken[a.ID] = true
+				s := Suggestion{Org: p.ID, Account: a.ID, AccountName: a.Name, Rule: "learned", Score: 1, Margin: 1, Confidence: ConfidenceHigh}
+				if opts.Explain {
+					s.Why = fmt.Sprintf("you chose %s for this organization on %s", a.Name, al.Same.At.Local().Format("2006-01-02"))
+					s.Explanation = &Explanation{Org: p.Name, Account: a.Name, Score: 1, Margin: 1, Learned: s.Why}
+				}
+				learned = append(learned, s)
+				continue
+			}
+		}
+		kept = append(kept, p)
+	}
+	orgs = kept
 	var accounts []*match.Party
 	for _, a := range options.Accounts {
 		if !taken[a.ID] {
@@ -444,9 +507,25 @@ func (mp *mappingsSvc) Suggest(ctx context.Context, integration string, opts Sug
 		return nil, err
 	}
 	rep.Ambiguous, rep.Unmatched, rep.Stats = res.Ambiguous, res.Unmatched, SuggestStats(res.Stats)
-	rep.Suggestions = make([]Suggestion, len(res.Suggestions))
-	for i, s := range res.Suggestions {
-		rep.Suggestions[i] = suggestionView(s)
+	rep.Suggestions = learned
+	rep.Learned = len(learned)
+	for _, ms := range res.Suggestions {
+		s := suggestionView(ms)
+		if refusedBy(aliases.Orgs[s.Org], s.Account) {
+			// The user refused this account for this organization.
+			rep.Refused = append(rep.Refused, s.Org)
+			rep.Unmatched = append(rep.Unmatched, s.Org)
+			continue
+		}
+		if confidenceRank(s.Confidence) < confidenceRank(opts.MinConfidence) {
+			rep.BelowMin++
+			continue
+		}
+		s.Review = confidenceRank(s.Confidence) < confidenceRank(holdBelow)
+		if s.Review {
+			rep.Review++
+		}
+		rep.Suggestions = append(rep.Suggestions, s)
 	}
 	if rep.Unmatched == nil {
 		rep.Unmatched = []string{}
@@ -460,14 +539,21 @@ func (mp *mappingsSvc) Suggest(ctx context.Context, integration string, opts Sug
 			delete(draft.Entries, o.ID)
 		}
 	}
+	for _, s := range learned {
+		suggestedFor[s.Org] = true
+		if d, ok := draft.Entries[s.Org]; ok && (isRule(d.SetBy) || opts.Overwrite) {
+			delete(draft.Entries, s.Org)
+		}
+	}
 	newOwner := map[string]string{}
-	for _, s := range res.Suggestions {
+	for _, s := range rep.Suggestions {
 		newOwner[s.Account] = s.Org
 		if cur, ok := saved[s.Org]; ok && cur.AccountID == s.Account {
 			continue // already saved
 		}
 		rep.Changed++
-		draft.Entries[s.Org] = store.DraftEntry{AccountID: s.Account, AccountName: s.AccountName, SetBy: "rule:" + s.Rule, Score: s.Score, Why: s.Why}
+		draft.Entries[s.Org] = store.DraftEntry{AccountID: s.Account, AccountName: s.AccountName, SetBy: "rule:" + s.Rule, Score: s.Score, Why: s.Why,
+			Confidence: s.Confidence, Margin: s.Margin, Review: s.Review}
 	}
 	// An organization left without a suggestion keeps its saved mapping,
 	// unless its account now goes to another organization.
@@ -519,6 +605,8 @@ type ViewOptions struct {
 	Unmapped bool `json:"unmapped,omitempty"`
 	// Changed shows only organizations with a pending change.
 	Changed bool `json:"changed,omitempty"`
+	// Review keeps only organizations whose suggestion is held for review.
+	Review bool `json:"review,omitempty"`
 }
 
 // DefaultPageSize is how many organizations a review page shows.
@@ -638,6 +726,9 @@ func (mp *mappingsSvc) View(_ context.Context, integration string, opts ViewOpti
 		if opts.Unmapped && mapped {
 			continue
 		}
+		if opts.Review && (r.Draft == nil || !r.Draft.Review) {
+			continue
+		}
 		if opts.Changed && r.Draft == nil {
 			continue
 		}
@@ -720,6 +811,9 @@ func (mp *mappingsSvc) Set(_ context.Context, integration, orgRef, accountRef st
 		return store.DraftEntry{}, err
 	}
 	e := store.DraftEntry{AccountID: acct.ID, AccountName: acct.Name, SetBy: SetByUser}
+	if prev, ok := draft.Entries[org.ID]; ok {
+		e.Suggested, e.SuggestedName = suggestedBefore(prev)
+	}
 	draft.Entries[org.ID] = e
 	delete(draft.Ambiguous, org.ID)
 	draft.Integration, draft.Config, draft.UpdatedAt = integration, options.Config, time.Now().UTC()
@@ -741,13 +835,21 @@ func (mp *mappingsSvc) Unset(_ context.Context, integration, orgRef string) erro
 	if err != nil {
 		return err
 	}
+	prev, inDraft := draft.Entries[org.ID]
 	if _, err := st.MappingOf(integration, org.ID); err == nil {
-		draft.Entries[org.ID] = store.DraftEntry{Unset: true, SetBy: SetByUser}
+		e := store.DraftEntry{Unset: true, SetBy: SetByUser}
+		e.Suggested, e.SuggestedName = suggestedBefore(prev)
+		draft.Entries[org.ID] = e
 	} else if errors.Is(err, store.ErrNotFound) {
-		if _, ok := draft.Entries[org.ID]; !ok {
+		if !inDraft {
 			return fmt.Errorf("%s has no mapping in %s to unset", org.ID, integration)
 		}
-		delete(draft.Entries, org.ID)
+		if s, name := suggestedBefore(prev); s != "" {
+			// A refused suggestion: an unset entry teaches the next suggest.
+			draft.Entries[org.ID] = store.DraftEntry{Unset: true, SetBy: SetByUser, Suggested: s, SuggestedName: name}
+		} else {
+			delete(draft.Entries, org.ID)
+		}
 	} else {
 		return err
 	}
@@ -755,11 +857,36 @@ func (mp *mappingsSvc) Unset(_ context.Context, integration, orgRef string) erro
 	return st.PutDraft(draft)
 }
 
+// suggestedBefore is the account a rule suggested in a draft entry the
+// user is changing: what saving the change teaches not to suggest again.
+func suggestedBefore(prev store.DraftEntry) (string, string) {
+	if prev.Suggested != "" {
+		return prev.Suggested, prev.SuggestedName
+	}
+	if isRule(prev.SetBy) && !prev.Unset {
+		return prev.AccountID, prev.AccountName
+	}
+	return "", ""
+}
+
+// SaveOptions change Save.
+type SaveOptions struct {
+	// IncludeReview saves suggestions held for review too; by default
+	// they stay in the draft until the user sets them or says so.
+	IncludeReview bool `json:"include_review,omitempty"`
+}
+
 // SaveResult says what Save wrote.
 type SaveResult struct {
 	Integration string `json:"integration"`
 	Saved       int    `json:"saved"`
 	Removed     int    `json:"removed"`
+	// Held are the organizations whose suggestion awaits review, left in
+	// the draft.
+	Held []string `json:"held,omitempty"`
+	// Learned counts the choices that differ from a suggestion, kept as
+	// aliases for the next suggest.
+	Learned int `json:"learned,omitempty"`
 }
 
 // ConflictError is a draft that would map one account to two
@@ -782,7 +909,7 @@ func (e *ConflictError) Error() string {
 
 // Save writes an integration's draft to the saved mapping in one
 // transaction and clears the draft; on any error nothing is saved.
-func (mp *mappingsSvc) Save(_ context.Context, integration string) (*SaveResult, error) {
+func (mp *mappingsSvc) Save(_ context.Context, integration string, opts SaveOptions) (*SaveResult, error) {
 	st, err := mp.h.openStore()
 	if err != nil {
 		return nil, err
@@ -792,8 +919,15 @@ func (mp *mappingsSvc) Save(_ context.Context, integration string) (*SaveResult,
 		return nil, err
 	}
 	res := &SaveResult{Integration: integration}
-	_, err = st.SaveDraft(integration, time.Now().UTC(), func(d store.Draft, orgExists func(string) bool) error {
-		if len(d.Entries) == 0 {
+	hold := func(org string, e store.DraftEntry) bool {
+		if e.Review && !opts.IncludeReview && e.SetBy != SetByUser {
+			res.Held = append(res.Held, org)
+			return true
+		}
+		return false
+	}
+	_, err = st.SaveDraft(integration, time.Now().UTC(), hold, func(d store.Draft, orgExists func(string) bool) error {
+		if len(d.Entries) == 0 && len(res.Held) == 0 {
 			return fmt.Errorf("the draft of %s has no changes to save", integration)
 		}
 		final := map[string]string{}
@@ -804,6 +938,9 @@ func (mp *mappingsSvc) Save(_ context.Context, integration string) (*SaveResult,
 		for org, e := range d.Entries {
 			if !orgExists(org) {
 				gone = append(gone, org)
+			}
+			if e.Suggested != "" && e.Suggested != e.AccountID {
+				res.Learned++
 			}
 			if e.Unset {
 				delete(final, org)
@@ -839,6 +976,7 @@ func (mp *mappingsSvc) Save(_ context.Context, integration string) (*SaveResult,
 	if err != nil {
 		return nil, err
 	}
+	sort.Strings(res.Held)
 	return res, nil
 }
 
@@ -956,4 +1094,94 @@ func (mp *mappingsSvc) Import(_ context.Context, integration string, r io.Reader
 		}
 	}
 	return rep, nil
+}
+
+// refusedBy says whether the user refused account for an organization.
+func refusedBy(a store.Alias, account string) bool {
+	for _, n := range a.Never {
+		if n.ID == account {
+			return true
+		}
+	}
+	return false
+}
+
+// Alias is one lesson from the user: for an organization, the account it
+// is (Kind "same") or is not ("never"), learned when a saved mapping
+// differed from the suggestion.
+type Alias struct {
+	Org         string    `json:"org"`
+	Kind        string    `json:"kind"`
+	Account     string    `json:"account"`
+	AccountName string    `json:"account_name,omitempty"`
+	At          time.Time `json:"at"`
+}
+
+// Aliases lists an integration's learned aliases, by organization.
+func (mp *mappingsSvc) Aliases(_ context.Context, integration string) ([]Alias, error) {
+	st, err := mp.h.openStore()
+	if err != nil {
+		return nil, err
+	}
+	a, err := st.Aliases(integration)
+	if err != nil {
+		return nil, err
+	}
+	out := []Alias{}
+	for org, al := range a.Orgs {
+		if al.Same != nil {
+			out = append(out, Alias{Org: org, Kind: "same", Account: al.Same.ID, AccountName: al.Same.Name, At: al.Same.At})
+		}
+		for _, n := range al.Never {
+			out = append(out, Alias{Org: org, Kind: "never", Account: n.ID, AccountName: n.Name, At: n.At})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Org != out[j].Org {
+			return out[i].Org < out[j].Org
+		}
+		return out[i].Kind > out[j].Kind
+	})
+	return out, nil
+}
+
+// ForgetAlias drops an organization's lessons (only those about account,
+// when given) and says how many it dropped.
+func (mp *mappingsSvc) ForgetAlias(_ context.Context, integration, orgRef, account string) (countOut, error) {
+	st, err := mp.h.openStore()
+	if err != nil {
+		return countOut{}, err
+	}
+	org := orgRef
+	if o, err := findOrg(st, orgRef); err == nil {
+		org = o.ID
+	}
+	a, err := st.Aliases(integration)
+	if err != nil {
+		return countOut{}, err
+	}
+	al, ok := a.Orgs[org]
+	if !ok {
+		return countOut{}, &InvalidInputError{Field: "org", Value: orgRef, Problem: "has nothing learned in " + integration}
+	}
+	n := 0
+	if al.Same != nil && (account == "" || al.Same.ID == account) {
+		al.Same = nil
+		n++
+	}
+	never := al.Never[:0]
+	for _, x := range al.Never {
+		if account == "" || x.ID == account {
+			n++
+			continue
+		}
+		never = append(never, x)
+	}
+	al.Never = never
+	if al.Same == nil && len(al.Never) == 0 {
+		delete(a.Orgs, org)
+	} else {
+		a.Orgs[org] = al
+	}
+	return countOut{Count: n}, st.PutAliases(a)
 }

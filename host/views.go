@@ -86,6 +86,16 @@ type DraftEntry struct {
 	Score float64 `json:"score,omitempty"`
 	// Why explains a suggestion (the rule and what matched).
 	Why string `json:"why,omitempty"`
+	// Confidence is a suggestion's grade (ConfidenceHigh, …) and Margin
+	// its lead over the runner-up. Review marks a suggestion held for a
+	// look: Save leaves it in the draft unless told to include it.
+	Confidence string  `json:"confidence,omitempty"`
+	Margin     float64 `json:"margin,omitempty"`
+	Review     bool    `json:"review,omitempty"`
+	// Suggested is the account a rule had suggested before the user
+	// changed or unset the entry: saving it teaches the next suggest.
+	Suggested     string `json:"suggested,omitempty"`
+	SuggestedName string `json:"suggested_name,omitempty"`
 }
 
 // Organization is one of the user's customers (or the user's own
@@ -233,18 +243,97 @@ func optionsView(o *store.AccountOptions) *AccountOptions {
 }
 
 // Suggestion is one suggested mapping: an organization, the account, the
-// rule that matched and why.
+// rule that matched, how sure it is and why.
 type Suggestion struct {
 	Org         string  `json:"org"`
 	Account     string  `json:"account"`
 	AccountName string  `json:"account_name"`
 	Rule        string  `json:"rule"`
 	Score       float64 `json:"score"`
-	Why         string  `json:"why,omitempty"`
+	// Margin is the lead over the closest competitor: the organization's
+	// best other free account (RunnerUp) or another organization wanting
+	// this account (Rival).
+	Margin   float64 `json:"margin"`
+	RunnerUp string  `json:"runner_up,omitempty"`
+	Rival    string  `json:"rival,omitempty"`
+	// Confidence is ConfidenceHigh, ConfidenceReview or ConfidenceLow.
+	Confidence string `json:"confidence"`
+	// Review says the suggestion is held for a look: Save leaves it in
+	// the draft unless told to include it.
+	Review bool `json:"review,omitempty"`
+	// Why is a one-line account; Explanation the words matched and the
+	// penalties (both with SuggestOptions.Explain).
+	Why         string       `json:"why,omitempty"`
+	Explanation *Explanation `json:"explanation,omitempty"`
+}
+
+// Confidence grades of a suggestion, from its score and its margin.
+const (
+	ConfidenceHigh   = "high"   // a score near 1 well ahead of any competitor
+	ConfidenceReview = "review" // a good score or a fair margin: worth a look
+	ConfidenceLow    = "low"    // just over the rule's minimum, or a competitor close behind
+)
+
+// confidenceRank orders the grades, low first.
+func confidenceRank(c string) int {
+	switch c {
+	case ConfidenceHigh:
+		return 2
+	case ConfidenceReview:
+		return 1
+	}
+	return 0
+}
+
+// Explanation is how two names were read and matched.
+type Explanation struct {
+	// Org and Account are the two names as compared; Part says which part
+	// of a dba name was used, if any.
+	Org           string        `json:"org"`
+	Account       string        `json:"account"`
+	Part          string        `json:"part,omitempty"`
+	Matched       []WordMatch   `json:"matched"`
+	Penalties     []WordPenalty `json:"penalties,omitempty"`
+	Score         float64       `json:"score"`
+	RunnerUp      string        `json:"runner_up,omitempty"`
+	RunnerUpScore float64       `json:"runner_up_score,omitempty"`
+	Margin        float64       `json:"margin"`
+	// Learned says the user taught this (an alias kept from a save).
+	Learned string `json:"learned,omitempty"`
+}
+
+// WordMatch is one matched word (or an acronym and the words it stands
+// for): how (same, abbreviation, synonym, number, stem, typo, joined,
+// acronym) and its weight.
+type WordMatch struct {
+	Org     string  `json:"org"`
+	Account string  `json:"account"`
+	How     string  `json:"how"`
+	Weight  float64 `json:"weight"`
+}
+
+// WordPenalty is what lowered a score.
+type WordPenalty struct {
+	Reason string   `json:"reason"`
+	Words  []string `json:"words,omitempty"`
+	Cost   float64  `json:"cost"`
 }
 
 func suggestionView(s match.Suggestion) Suggestion {
-	return Suggestion{Org: s.Org, Account: s.Account, AccountName: s.AccountName, Rule: s.Rule, Score: s.Score, Why: s.Why}
+	v := Suggestion{Org: s.Org, Account: s.Account, AccountName: s.AccountName, Rule: s.Rule, Score: s.Score,
+		Margin: s.Margin, RunnerUp: s.RunnerUp, Rival: s.Rival, Confidence: string(s.Confidence), Why: s.Why}
+	if e := s.Explanation; e != nil {
+		x := &Explanation{Org: e.Org, Account: e.Account, Part: e.Part, Score: e.Score, RunnerUp: e.RunnerUp,
+			RunnerUpScore: e.RunnerUpScore, Margin: e.Margin, Matched: make([]WordMatch, len(e.Matched))}
+		for i, m := range e.Matched {
+			x.Matched[i] = WordMatch{Org: m.Org, Account: m.Account, How: m.How, Weight: m.Weight}
+		}
+		for _, p := range e.Penalties {
+			x.Penalties = append(x.Penalties, WordPenalty{Reason: p.Reason, Words: p.Words, Cost: p.Cost})
+		}
+		v.Explanation = x
+	}
+	return v
 }
 
 // SuggestStats says how much work a suggestion took.

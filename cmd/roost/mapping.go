@@ -31,10 +31,11 @@ func mappingCommand() *cli.Command {
 Nothing reaches workflows until it is saved; "discard" throws the draft
 away. Mappings chosen by hand are never replaced by a suggestion unless
 --overwrite. Export and import move a mapping as CSV. "roost mapping rules"
-prints the default rules and the helper functions rules can call.`,
+prints the default rules and the helper functions rules can call; "roost
+mapping aliases" what suggest learned from the choices you saved.`,
 		Subcommands: []*cli.Command{mappingRefreshCommand(), mappingSuggestCommand(), mappingShowCommand(),
 			mappingSetCommand(), mappingUnsetCommand(), mappingSaveCommand(), mappingDiscardCommand(),
-			mappingExportCommand(), mappingImportCommand(), mappingRulesCommand()},
+			mappingExportCommand(), mappingImportCommand(), mappingRulesCommand(), mappingAliasesCommand()},
 	}
 }
 
@@ -128,11 +129,22 @@ func mappingSuggestCommand() *cli.Command {
 over each organization and the accounts a candidate index proposes for it.
 Each organization gets at most one account and no account goes to two
 organizations; the rest are reported as ambiguous or unmatched. The result
-goes into the draft: review it with roost mapping show, then save.`,
+goes into the draft: review it with roost mapping show, then save.
+
+Each suggestion has a confidence, from its score and its margin over the
+runner-up: high, review or low. Only high ones are saved without a look: the
+others are held for review (roost mapping show --review) and roost mapping
+save leaves them in the draft until you set them or save with
+--include-review. --min-confidence leaves weaker suggestions out of the draft.
+When you save a mapping that differs from what was suggested, the choice is
+learned: the next suggest maps that organization the same way and never
+suggests the refused account again (roost mapping aliases).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "rules", Usage: "a rule file to use instead of the default rules"},
-			&cli.BoolFlag{Name: "explain", Usage: "show the rule and score behind each suggestion"},
+			&cli.BoolFlag{Name: "explain", Usage: "show each suggestion's rule, score, margin, the words matched and the penalties"},
 			&cli.BoolFlag{Name: "overwrite", Usage: "let suggestions replace mappings chosen by hand"},
+			&cli.StringFlag{Name: "min-confidence", Value: "low", Usage: "leave suggestions below this confidence (high, review, low) out of the draft"},
+			&cli.StringFlag{Name: "hold-below", Value: "high", Usage: "hold suggestions below this confidence for review (low holds none)"},
 			jsonFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -140,7 +152,8 @@ goes into the draft: review it with roost mapping show, then save.`,
 			if err != nil {
 				return err
 			}
-			opts := host.SuggestOptions{Explain: c.Bool("explain"), Overwrite: c.Bool("overwrite")}
+			opts := host.SuggestOptions{Explain: c.Bool("explain"), Overwrite: c.Bool("overwrite"),
+				MinConfidence: c.String("min-confidence"), HoldBelow: c.String("hold-below")}
 			if p := c.String("rules"); p != "" {
 				if opts.Rules, err = os.ReadFile(p); err != nil {
 					return err
@@ -163,15 +176,21 @@ goes into the draft: review it with roost mapping show, then save.`,
 			}
 			w := c.App.Writer
 			if c.Bool("explain") {
-				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ORG\tACCOUNT\tRULE\tSCORE\tWHY\t")
-				for _, s := range rep.Suggestions {
-					fmt.Fprintf(tw, "%s\t%s %s\t%s\t%.3f\t%s\n", s.Org, s.Account, s.AccountName, s.Rule, s.Score, s.Why)
-				}
-				tw.Flush()
-				fmt.Fprintln(w)
+				printExplained(w, rep.Suggestions)
 			}
 			printf(w, "suggested %d accounts (%d differ from the saved mapping) in %s\n", len(rep.Suggestions), rep.Changed, rep.Took.Round(time.Millisecond))
+			if rep.Review > 0 {
+				printf(w, "held for review: %d suggestions below high confidence (roost mapping show %s --review; save keeps them in the draft)\n", rep.Review, name)
+			}
+			if rep.BelowMin > 0 {
+				printf(w, "left out: %d suggestions below --min-confidence %s\n", rep.BelowMin, c.String("min-confidence"))
+			}
+			if rep.Learned > 0 {
+				printf(w, "learned: %d organizations mapped as you chose before (roost mapping aliases %s)\n", rep.Learned, name)
+			}
+			if len(rep.Refused) > 0 {
+				printf(w, "refused: %d suggestions of accounts you had refused for those organizations: %s\n", len(rep.Refused), strings.Join(firstOf(rep.Refused, 10), ", "))
+			}
 			if len(rep.Ambiguous) > 0 {
 				printf(w, "ambiguous: %d organizations (equally good candidates):\n", len(rep.Ambiguous))
 				for i, org := range sortedKeys(rep.Ambiguous) {
@@ -207,6 +226,7 @@ func mappingShowCommand() *cli.Command {
 			&cli.IntFlag{Name: "page-size", Value: host.DefaultPageSize, Usage: "organizations per page"},
 			&cli.BoolFlag{Name: "unmapped", Usage: "only organizations with no account, saved or drafted"},
 			&cli.BoolFlag{Name: "changed", Usage: "only organizations with a change in the draft"},
+			&cli.BoolFlag{Name: "review", Usage: "only suggestions held for review (below high confidence)"},
 			jsonFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -223,7 +243,7 @@ func mappingShowCommand() *cli.Command {
 			}
 			defer h.close()
 			page, err := h.Mappings().View(c.Context, name, host.ViewOptions{Page: c.Int("page"), PageSize: c.Int("page-size"),
-				Unmapped: c.Bool("unmapped"), Changed: c.Bool("changed")})
+				Unmapped: c.Bool("unmapped"), Changed: c.Bool("changed"), Review: c.Bool("review")})
 			if err != nil {
 				return err
 			}
@@ -254,7 +274,10 @@ func printMappingPage(w io.Writer, p *host.MappingPage) error {
 			} else {
 				draft = r.Draft.AccountID + " " + r.Draft.AccountName
 			}
-			if r.Draft.SetBy != "" {
+			switch {
+			case r.Draft.Review:
+				draft += " [" + r.Draft.SetBy + ", " + r.Draft.Confidence + ": review]"
+			case r.Draft.SetBy != "":
 				draft += " [" + r.Draft.SetBy + "]"
 			}
 		}
@@ -333,7 +356,14 @@ func mappingSaveCommand() *cli.Command {
 		Name:      "save",
 		Usage:     "write the draft to the saved mapping, all or nothing",
 		ArgsUsage: "INTEGRATION",
-		Flags:     []cli.Flag{jsonFlag()},
+		Description: `Suggestions held for review (below high confidence) stay in the draft
+unless you set them by hand or give --include-review. Where you chose another
+account than the one suggested (or unset a suggestion), the choice is learned
+for the next roost mapping suggest (see roost mapping aliases).`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "include-review", Usage: "save suggestions held for review too"},
+			jsonFlag(),
+		},
 		Action: func(c *cli.Context) error {
 			name, err := oneIntegration(c, "save")
 			if err != nil {
@@ -344,14 +374,22 @@ func mappingSaveCommand() *cli.Command {
 				return err
 			}
 			defer h.close()
-			res, err := h.Mappings().Save(c.Context, name)
+			res, err := h.Mappings().Save(c.Context, name, host.SaveOptions{IncludeReview: c.Bool("include-review")})
 			if err != nil {
 				return err
 			}
 			if c.Bool("json") {
 				return writeJSON(c.App.Writer, res)
 			}
-			return printf(c.App.Writer, "saved the mapping of %s: %d set, %d removed\n", name, res.Saved, res.Removed)
+			w := c.App.Writer
+			printf(w, "saved the mapping of %s: %d set, %d removed\n", name, res.Saved, res.Removed)
+			if res.Learned > 0 {
+				printf(w, "learned %d choices that differ from the suggestions (roost mapping aliases %s)\n", res.Learned, name)
+			}
+			if len(res.Held) > 0 {
+				printf(w, "held for review: %d suggestions stay in the draft (roost mapping show %s --review; set them, or save --include-review)\n", len(res.Held), name)
+			}
+			return nil
 		},
 	}
 }
@@ -476,6 +514,103 @@ reports the first error with its line and column.`,
 				printf(w, "#   %-40s %s\n", hf.Signature, hf.Doc)
 			}
 			return nil
+		},
+	}
+}
+
+// printExplained lists each suggestion with its rule, score, confidence
+// and margin, then the words matched and the penalties.
+func printExplained(w io.Writer, list []host.Suggestion) {
+	for _, s := range list {
+		mark := ""
+		if s.Review {
+			mark = ", held for review"
+		}
+		fmt.Fprintf(w, "%s → %s %s: rule %s (score %.3f, %s confidence, margin %.3f%s)\n", s.Org, s.Account, s.AccountName, s.Rule, s.Score, s.Confidence, s.Margin, mark)
+		if s.Why != "" {
+			fmt.Fprintf(w, "  %s\n", s.Why)
+		}
+		e := s.Explanation
+		if e == nil {
+			continue
+		}
+		if len(e.Matched) > 0 {
+			parts := make([]string, len(e.Matched))
+			for i, m := range e.Matched {
+				parts[i] = fmt.Sprintf("%s~%s (%s, %.2f)", m.Org, m.Account, m.How, m.Weight)
+			}
+			fmt.Fprintf(w, "  matched: %s\n", strings.Join(parts, ", "))
+		}
+		for _, p := range e.Penalties {
+			fmt.Fprintf(w, "  penalty %.2f: %s %s\n", p.Cost, p.Reason, strings.Join(p.Words, " "))
+		}
+		if e.RunnerUp != "" {
+			fmt.Fprintf(w, "  runner-up %s (%.3f)\n", e.RunnerUp, e.RunnerUpScore)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+func firstOf(list []string, n int) []string {
+	if len(list) > n {
+		return append(list[:n:n], fmt.Sprintf("… %d more", len(list)-n))
+	}
+	return list
+}
+
+func mappingAliasesCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "aliases",
+		Usage: "what suggest learned from your choices: list, or forget one",
+		Description: `When a saved mapping differs from what was suggested, Roost keeps the
+choice: the organization is the account you chose ("same"), and is not the one
+suggested ("never"). The next roost mapping suggest uses them.
+
+  roost mapping aliases halopsa
+  roost mapping aliases halopsa --forget acme-corp [--account 1042]`,
+		ArgsUsage: "INTEGRATION",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "forget", Usage: "forget what was learned for this organization"},
+			&cli.StringFlag{Name: "account", Usage: "with --forget: only what concerns this account"},
+			jsonFlag(),
+		},
+		Action: func(c *cli.Context) error {
+			name, err := oneIntegration(c, "aliases")
+			if err != nil {
+				return err
+			}
+			h, err := connect(c)
+			if err != nil {
+				return err
+			}
+			defer h.close()
+			w := c.App.Writer
+			if org := c.String("forget"); org != "" {
+				n, err := h.Mappings().ForgetAlias(c.Context, name, org, c.String("account"))
+				if err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					return writeJSON(w, map[string]int{"forgotten": n})
+				}
+				return printf(w, "forgot %d lessons for %s in %s\n", n, org, name)
+			}
+			list, err := h.Mappings().Aliases(c.Context, name)
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return writeJSON(w, list)
+			}
+			if len(list) == 0 {
+				return printf(w, "nothing learned for %s yet\n", name)
+			}
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ORG\tKIND\tACCOUNT\tSINCE\t")
+			for _, a := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\n", a.Org, a.Kind, a.Account, a.AccountName, a.At.Local().Format("2006-01-02"))
+			}
+			return tw.Flush()
 		},
 	}
 }

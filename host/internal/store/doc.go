@@ -17,7 +17,8 @@
 //	mapping/<integration>/<org id>    Mapping: the tool account an organization is linked to
 //	options/<integration>/meta        Options: when the tool's accounts were last pulled, how many
 //	options/<integration>/chunkNNNNN  []abi.Account, 2,000 per key (large values live in the value log)
-//	draft/<integration>               Draft: unsaved mapping changes and what suggest left ambiguous
+//	draft/<integration>               Draft: unsaved mapping changes (review-held suggestions stay on save) and what suggest left ambiguous
+//	alias/<integration>               Aliases: per organization, the account the user chose over a suggestion and those refused
 //	crate/<name>                      UnpackedCrate: its definition, the integrations it needs, orgs and variables
 //	run/<id:020d>                     RunRecord: a workflow run with every step's input, output, error and timing
 //	seq/run                           the last run id, decimal

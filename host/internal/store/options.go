@@ -95,6 +95,16 @@ type DraftEntry struct {
 	Score float64 `json:"score,omitempty"`
 	// Why explains a suggestion (the rule and what matched).
 	Why string `json:"why,omitempty"`
+	// Confidence is a suggestion's grade (high, review, low) and Margin
+	// its lead over the runner-up. Review marks a suggestion held for a
+	// look: save leaves it in the draft unless told to include it.
+	Confidence string  `json:"confidence,omitempty"`
+	Margin     float64 `json:"margin,omitempty"`
+	Review     bool    `json:"review,omitempty"`
+	// Suggested is the account a rule had suggested before the user
+	// changed or unset the entry: saving it teaches the next suggest.
+	Suggested     string `json:"suggested,omitempty"`
+	SuggestedName string `json:"suggested_name,omitempty"`
 }
 
 // Draft holds an integration's mapping changes until they are saved or
@@ -138,16 +148,51 @@ func (s *Store) DeleteDraft(integ string) error {
 // transaction: every entry lands or none does. check runs inside the
 // transaction with the organizations that still exist, so a draft naming
 // a removed organization fails as a whole.
-func (s *Store) SaveDraft(integ string, now time.Time, check func(d Draft, orgExists func(string) bool) error) (Draft, error) {
+//
+// Entries that hold (a suggestion held for review) stay in the draft; a
+// user's change to a suggestion is learned in the same transaction.
+func (s *Store) SaveDraft(integ string, now time.Time, hold func(org string, e DraftEntry) bool, check func(d Draft, orgExists func(string) bool) error) (Draft, error) {
 	var d Draft
 	err := s.update(func(tx *badger.Txn) error {
 		d = Draft{}
 		if err := getJSON(tx, draftKey(integ), &d); err != nil {
 			return err
 		}
+		held := Draft{Integration: d.Integration, Config: d.Config, Entries: map[string]DraftEntry{}, Ambiguous: d.Ambiguous, UpdatedAt: now}
+		for org, e := range d.Entries {
+			if hold(org, e) {
+				held.Entries[org] = e
+				delete(d.Entries, org)
+			}
+		}
 		exists := func(id string) bool { _, err := tx.Get(orgKey(id)); return err == nil }
 		if err := check(d, exists); err != nil {
 			return err
+		}
+		learned := Aliases{Integration: integ, Orgs: map[string]Alias{}}
+		if err := getJSON(tx, aliasKey(integ), &learned); err != nil && err != ErrNotFound {
+			return err
+		}
+		if learned.Orgs == nil {
+			learned.Orgs = map[string]Alias{}
+		}
+		taught := false
+		for org, e := range d.Entries {
+			if e.Suggested == "" || e.Suggested == e.AccountID {
+				continue
+			}
+			a := learned.Orgs[org]
+			a.Never = append(a.Never, AliasAccount{ID: e.Suggested, Name: e.SuggestedName, At: now})
+			if !e.Unset {
+				a.Same = &AliasAccount{ID: e.AccountID, Name: e.AccountName, At: now}
+			}
+			learned.Orgs[org] = a
+			taught = true
+		}
+		if taught {
+			if err := setJSON(tx, aliasKey(integ), learned); err != nil {
+				return err
+			}
 		}
 		for org, e := range d.Entries {
 			if e.Unset {
@@ -161,6 +206,9 @@ func (s *Store) SaveDraft(integ string, now time.Time, check func(d Draft, orgEx
 			if err := setJSON(tx, mappingKey(integ, org), m); err != nil {
 				return err
 			}
+		}
+		if len(held.Entries) > 0 {
+			return setJSON(tx, draftKey(integ), held)
 		}
 		return tx.Delete(draftKey(integ))
 	})

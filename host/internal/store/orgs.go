@@ -115,8 +115,32 @@ func (s *Store) DeleteOrganization(id string) error {
 				return err
 			}
 		}
-		return nil
+		return moveAliases(tx, id, "")
 	})
+}
+
+// moveAliases gives an organization's learned aliases a new id, or drops
+// them when to is empty.
+func moveAliases(tx *badger.Txn, from, to string) error {
+	var changed []Aliases
+	if err := eachJSON(tx, key("alias", ""), func(_ string, a *Aliases) error {
+		if al, ok := a.Orgs[from]; ok {
+			delete(a.Orgs, from)
+			if to != "" {
+				a.Orgs[to] = al
+			}
+			changed = append(changed, *a)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, a := range changed {
+		if err := setJSON(tx, aliasKey(a.Integration), a); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RenameOrganization changes an organization's id, moving its saved
@@ -168,6 +192,9 @@ func (s *Store) RenameOrganization(from string, to Organization) error {
 				if err := setJSON(tx, draftKey(d.Integration), d); err != nil {
 					return err
 				}
+			}
+			if err := moveAliases(tx, from, to.ID); err != nil {
+				return err
 			}
 			// Children follow their parent's new id.
 			var kids []Organization
