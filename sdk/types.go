@@ -61,3 +61,8 @@ const (
 	CodeUpstream         = abi.CodeUpstream
 	CodeInternal         = abi.CodeInternal
 )
+
+// CodeForStatus is the code of a tool's HTTP answer with this status, the
+// one mapping the host and every bundled connector share; a connector adds
+// its tool's own exceptions after it.
+func CodeForStatus(status int) Code { return abi.CodeForStatus(status) }

@@ -151,23 +151,12 @@ func statusError(op string, resp *sdk.Response) error {
 	if len(msg) > 300 {
 		msg = msg[:300] + "…"
 	}
-	code := sdk.CodeUpstream
+	code := sdk.CodeForStatus(resp.Status)
 	switch {
 	case resp.Status == 401:
-		code = sdk.CodeUnauthenticated
 		msg += " (check username, secret and integration_code)"
-	case resp.Status == 403:
-		code = sdk.CodePermissionDenied
-	case resp.Status == 404:
-		code = sdk.CodeNotFound
-	case resp.Status == 400:
-		code = sdk.CodeInvalidInput
-	case resp.Status == 429:
-		code = sdk.CodeRateLimited
-	case resp.Status >= 500 && strings.Contains(msg, "Missing Required Field"), resp.Status >= 500 && strings.Contains(msg, "does not exist"):
+	case resp.Status >= 500 && (strings.Contains(msg, "Missing Required Field") || strings.Contains(msg, "does not exist")):
 		code = sdk.CodeInvalidInput // Autotask answers validation failures with 500
-	case resp.Status >= 500:
-		code = sdk.CodeUnavailable
 	}
 	return sdk.Errorf(code, "%s: Autotask answered %d: %s", op, resp.Status, msg)
 }

@@ -109,19 +109,11 @@ func statusError(resp *sdk.Response) error {
 	if msg == "" {
 		msg = strings.TrimSpace(string(resp.Body))
 	}
-	code := sdk.CodeUpstream
+	code := sdk.CodeForStatus(resp.Status)
 	switch {
 	case resp.Status == 401 || resp.Status == 403:
 		code = sdk.CodeUnauthenticated
 		msg += " (check company_id, public_key, private_key and client_id)"
-	case resp.Status == 404:
-		code = sdk.CodeNotFound
-	case resp.Status == 400:
-		code = sdk.CodeInvalidInput
-	case resp.Status == 429:
-		code = sdk.CodeRateLimited
-	case resp.Status >= 500:
-		code = sdk.CodeUnavailable
 	}
 	return sdk.Errorf(code, "ConnectWise answered %d: %s", resp.Status, msg)
 }

@@ -85,21 +85,10 @@ func statusError(op string, resp *sdk.Response) error {
 	if len(msg) > 300 {
 		msg = msg[:300] + "…"
 	}
-	code := sdk.CodeUpstream
+	code := sdk.CodeForStatus(resp.Status)
 	switch {
 	case resp.Status == 401:
-		code = sdk.CodeUnauthenticated
 		msg += " (check api_key and api_secret)"
-	case resp.Status == 403:
-		code = sdk.CodePermissionDenied
-	case resp.Status == 404:
-		code = sdk.CodeNotFound
-	case resp.Status == 400 || resp.Status == 422:
-		code = sdk.CodeInvalidInput
-	case resp.Status == 429:
-		code = sdk.CodeRateLimited
-	case resp.Status >= 500:
-		code = sdk.CodeUnavailable
 	}
 	return sdk.Errorf(code, "%s: Huntress answered %d: %s", op, resp.Status, msg)
 }

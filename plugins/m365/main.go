@@ -115,21 +115,10 @@ func statusError(op string, resp *sdk.Response) error {
 	if id := e.Error.InnerError.RequestID; id != "" {
 		msg += " (request-id " + id + ")"
 	}
-	code := sdk.CodeUpstream
+	code := sdk.CodeForStatus(resp.Status)
 	switch {
-	case resp.Status == 401:
-		code = sdk.CodeUnauthenticated
 	case resp.Status == 403:
-		code = sdk.CodePermissionDenied
 		msg += "; the app needs DelegatedAdminRelationship.ReadWrite.All and Directory.Read.All with admin consent"
-	case resp.Status == 404:
-		code = sdk.CodeNotFound
-	case resp.Status == 400 || resp.Status == 409:
-		code = sdk.CodeInvalidInput
-	case resp.Status == 429:
-		code = sdk.CodeRateLimited
-	case resp.Status >= 500:
-		code = sdk.CodeUnavailable
 	}
 	return sdk.Errorf(code, "%s: Microsoft Graph answered %d: %s", op, resp.Status, msg)
 }

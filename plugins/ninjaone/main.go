@@ -113,21 +113,10 @@ func statusError(op string, resp *sdk.Response) error {
 	if e.IncidentID != "" {
 		msg += " (incident " + e.IncidentID + ")"
 	}
-	code := sdk.CodeUpstream
+	code := sdk.CodeForStatus(resp.Status)
 	switch {
-	case resp.Status == 401:
-		code = sdk.CodeUnauthenticated
 	case resp.Status == 403:
-		code = sdk.CodePermissionDenied
 		msg += "; the API application needs the monitoring and management scopes"
-	case resp.Status == 404:
-		code = sdk.CodeNotFound
-	case resp.Status == 400:
-		code = sdk.CodeInvalidInput
-	case resp.Status == 429:
-		code = sdk.CodeRateLimited
-	case resp.Status >= 500:
-		code = sdk.CodeUnavailable
 	}
 	return sdk.Errorf(code, "%s: NinjaOne answered %d: %s", op, resp.Status, msg)
 }

@@ -101,21 +101,7 @@ func statusError(op string, resp *sdk.Response) error {
 	if len(msg) > 300 {
 		msg = msg[:300] + "…"
 	}
-	code := sdk.CodeUpstream
-	switch {
-	case resp.Status == 401:
-		code = sdk.CodeUnauthenticated
-	case resp.Status == 403:
-		code = sdk.CodePermissionDenied
-	case resp.Status == 404:
-		code = sdk.CodeNotFound
-	case resp.Status == 400 || resp.Status == 422:
-		code = sdk.CodeInvalidInput
-	case resp.Status == 429:
-		code = sdk.CodeRateLimited
-	case resp.Status >= 500:
-		code = sdk.CodeUnavailable
-	}
+	code := sdk.CodeForStatus(resp.Status)
 	return sdk.Errorf(code, "%s: Pax8 answered %d: %s", op, resp.Status, msg)
 }
 
