@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/roosthq/roost/host"
 )
 
 // viaService runs every CLI test through a running service: set by
@@ -54,15 +52,20 @@ func ensureService(t *testing.T, home string, env map[string]string, args []stri
 		done <- Run(append(append([]string{"roost", "--home", home}, global...), "serve", "--addr", "127.0.0.1:0"),
 			Options{Context: ctx, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Getenv: func(k string) string { return env[k] }})
 	}()
+	// Wait for what serve prints once it listens: reading it through the
+	// buffer's lock also orders this goroutine after serve's start (urfave
+	// /cli's flags are package variables; two Runs unordered are a race).
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if s, err := host.Dial(ctx, home); err == nil {
-			s.Close()
+		if strings.Contains(out.String(), " serving ") {
 			break
 		}
 		select {
 		case code := <-done:
 			cancel()
+			if strings.Contains(out.String(), "already runs") {
+				return // another owner (a dev session) serves this home
+			}
 			t.Fatalf("roost serve for the test exited %d: %s", code, out.String())
 		default:
 		}
