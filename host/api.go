@@ -296,6 +296,13 @@ type apiHandler struct{ h *Host }
 
 func (a apiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	method, ok := strings.CutPrefix(r.URL.Path, "/"+APIVersion+"/")
+	// Only programs speak the API: a browser's cross-site form post (no
+	// JSON content type, an Origin) is refused, should the handler ever be
+	// mounted on a TCP listener.
+	if ct := r.Header.Get("Content-Type"); ok && (r.Header.Get("Origin") != "" || (ct != "" && !strings.HasPrefix(ct, "application/json"))) {
+		writeWireError(w, &wireError{Code: "forbidden", Message: "the API takes JSON from programs, not from web pages"}, http.StatusForbidden)
+		return
+	}
 	if !ok || r.Method != http.MethodPost {
 		writeWireError(w, &wireError{Code: "not_found", Message: fmt.Sprintf("no API method %s %s; methods are POST /%s/<service>.<method>", r.Method, r.URL.Path, APIVersion)}, http.StatusNotFound)
 		return
@@ -315,15 +322,17 @@ func (a apiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	if !strings.Contains(r.Header.Get("Accept"), ndjson) {
 		res, err := a.h.serveMethod(r.Context(), method, body, func(any) {})
+		var raw []byte
+		if err == nil {
+			raw, err = json.Marshal(res)
+		}
 		if err != nil {
 			we := encodeError(err)
 			writeWireError(w, we, statusOf(we.Code))
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		enc.Encode(res)
+		w.Write(raw)
 		return
 	}
 	w.Header().Set("Content-Type", ndjson)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/roosthq/roost/crates"
@@ -138,6 +139,32 @@ type countOut struct {
 
 func noOut(err error) (any, error) { return struct{}{}, err }
 
+// one and many turn a service's store records into the API's view types,
+// so the wire is the views' JSON, not the store's layout.
+func one[S, V any](view func(V, S) V) func(S, error) (any, error) {
+	return func(s S, err error) (any, error) {
+		if err != nil {
+			return nil, err
+		}
+		var v V
+		return view(v, s), nil
+	}
+}
+
+func many[S, V any](view func(V, S) V) func([]S, error) (any, error) {
+	return func(list []S, err error) (any, error) {
+		if err != nil {
+			return nil, err
+		}
+		out := make([]V, len(list))
+		var v V
+		for i, s := range list {
+			out[i] = view(v, s)
+		}
+		return out, nil
+	}
+}
+
 var apiMethods = map[string]apiMethod{
 	"service.status": rpc(func(ctx context.Context, h *Host, _ struct{}, _ func(any)) (any, error) {
 		return h.status(), nil
@@ -187,19 +214,19 @@ var apiMethods = map[string]apiMethod{
 	}),
 
 	"organizations.add": rpc(func(ctx context.Context, h *Host, in OrgInput, _ func(any)) (any, error) {
-		return h.organizations().Add(ctx, in)
+		return one(Organization.of)(h.organizations().Add(ctx, in))
 	}),
 	"organizations.list": rpc(func(ctx context.Context, h *Host, _ struct{}, _ func(any)) (any, error) {
-		return h.organizations().List(ctx)
+		return many(Organization.of)(h.organizations().List(ctx))
 	}),
 	"organizations.get": rpc(func(ctx context.Context, h *Host, in refIn, _ func(any)) (any, error) {
-		return h.organizations().Get(ctx, in.Ref)
+		return one(Organization.of)(h.organizations().Get(ctx, in.Ref))
 	}),
 	"organizations.update": rpc(func(ctx context.Context, h *Host, in orgUpdateIn, _ func(any)) (any, error) {
-		return h.organizations().Update(ctx, in.Ref, in.Change)
+		return one(Organization.of)(h.organizations().Update(ctx, in.Ref, in.Change))
 	}),
 	"organizations.remove": rpc(func(ctx context.Context, h *Host, in refIn, _ func(any)) (any, error) {
-		return h.organizations().Remove(ctx, in.Ref)
+		return one(Organization.of)(h.organizations().Remove(ctx, in.Ref))
 	}),
 	"organizations.import": rpc(func(ctx context.Context, h *Host, in orgImportIn, _ func(any)) (any, error) {
 		return h.organizations().Import(ctx, bytes.NewReader(in.CSV), in.Options)
@@ -230,13 +257,13 @@ var apiMethods = map[string]apiMethod{
 		return h.mappings().View(ctx, in.Integration, in.Options)
 	}),
 	"mappings.list": rpc(func(ctx context.Context, h *Host, in integrationIn, _ func(any)) (any, error) {
-		return h.mappings().List(ctx, in.Integration)
+		return many(Mapping.of)(h.mappings().List(ctx, in.Integration))
 	}),
 	"mappings.account_for": rpc(func(ctx context.Context, h *Host, in setIn, _ func(any)) (any, error) {
 		return h.mappings().AccountFor(ctx, in.Integration, in.Org)
 	}),
 	"mappings.set": rpc(func(ctx context.Context, h *Host, in setIn, _ func(any)) (any, error) {
-		return h.mappings().Set(ctx, in.Integration, in.Org, in.Account)
+		return one(DraftEntry.of)(h.mappings().Set(ctx, in.Integration, in.Org, in.Account))
 	}),
 	"mappings.unset": rpc(func(ctx context.Context, h *Host, in setIn, _ func(any)) (any, error) {
 		return noOut(h.mappings().Unset(ctx, in.Integration, in.Org))
@@ -286,7 +313,7 @@ var apiMethods = map[string]apiMethod{
 		return runShown{Record: &r, Run: runView(run)}, nil
 	}),
 	"runs.list": rpc(func(ctx context.Context, h *Host, in limitIn, _ func(any)) (any, error) {
-		return h.crates().Runs(ctx, in.Limit)
+		return many(RunRecord.of)(h.crates().Runs(ctx, in.Limit))
 	}),
 	"runs.get": rpc(func(ctx context.Context, h *Host, in idIn, _ func(any)) (any, error) {
 		rec, run, err := h.crates().RunByID(ctx, in.ID)
@@ -298,13 +325,13 @@ var apiMethods = map[string]apiMethod{
 	}),
 
 	"requests.add": rpc(func(ctx context.Context, h *Host, in requestIn, _ func(any)) (any, error) {
-		return h.requests().Add(ctx, in.Tool, in.Reason, in.Who)
+		return one(Request.of)(h.requests().Add(ctx, in.Tool, in.Reason, in.Who))
 	}),
 	"requests.list": rpc(func(ctx context.Context, h *Host, _ struct{}, _ func(any)) (any, error) {
-		return h.requests().List(ctx)
+		return many(Request.of)(h.requests().List(ctx))
 	}),
 	"requests.vote": rpc(func(ctx context.Context, h *Host, in voteIn, _ func(any)) (any, error) {
-		return h.requests().Vote(ctx, in.ID, in.Who)
+		return one(Request.of)(h.requests().Vote(ctx, in.ID, in.Who))
 	}),
 
 	"dev.run": rpc(func(ctx context.Context, h *Host, in devIn, emit func(any)) (any, error) {
@@ -715,10 +742,13 @@ func (d *Dev) Run(ctx context.Context, opts DevOptions, config map[string]any) e
 	return err
 }
 
-// absIfFile makes ref absolute when it names a file or directory, so a
-// service in another working directory finds it; a catalogue name stays.
+// absIfFile makes ref absolute when it names a file or directory (it
+// exists here, or looks like a path), so a service in another working
+// directory reads the caller's file, never one of its own; a catalogue
+// name stays as it is.
 func absIfFile(ref string) string {
-	if _, err := os.Stat(ref); err == nil {
+	if _, err := os.Stat(ref); err == nil || strings.ContainsRune(ref, os.PathSeparator) || strings.HasPrefix(ref, ".") ||
+		strings.HasSuffix(ref, ".wasm") || strings.HasSuffix(ref, ".zip") || strings.HasSuffix(ref, ".tar.gz") || strings.HasSuffix(ref, ".tgz") {
 		return absPath(ref)
 	}
 	return ref

@@ -26,7 +26,7 @@ type AuthorizeOptions struct {
 	// sign-in completes when the tool redirects the browser back.
 	Open func(url string) error `json:"-"`
 	// Timeout bounds the wait for the redirect. Default 5 minutes.
-	Timeout time.Duration `json:"timeout,omitempty"`
+	Timeout time.Duration `json:"timeout_ns,omitempty"`
 }
 
 // Authorize signs an integration with oauth2_authorization_code auth in to

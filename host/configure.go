@@ -349,8 +349,12 @@ func (h *Host) installedConnector(ctx context.Context, rec store.Integration) (*
 		}
 	}
 	// One load per build, however many calls want it at once; no lock is
-	// held while it compiles.
+	// held while it compiles. The load is shared, so one caller giving up
+	// (a client's Ctrl-C) must not fail it for the others: it runs on a
+	// context that only carries values.
+	loadCtx := context.WithoutCancel(ctx)
 	return h.home.builds.Get(ctx, rec.Name+"@"+rec.SHA256, func() (*Connector, error) {
+		ctx := loadCtx
 		wasm := linked
 		if wasm == nil {
 			var err error

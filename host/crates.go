@@ -141,13 +141,15 @@ func (cr *cratesSvc) need(st *store.Store, n crates.Need, orgs []string) (NeedSt
 		ns.Status, ns.Detail = "missing actions", strings.Join(missing, ", ")
 		return ns, []Unmet{{Integration: n.Name, Problem: "lacks " + ns.Detail, Fix: FixUpgrade}}
 	}
+	var unmet []Unmet
 	if rec.DefaultConfig == "" {
 		ns.Status = "not configured"
-		return ns, []Unmet{{Integration: n.Name, Problem: "not configured", Fix: FixConfigure}}
+		unmet = append(unmet, Unmet{Integration: n.Name, Problem: "not configured", Fix: FixConfigure})
+	} else {
+		ns.Status = "configured"
 	}
-	ns.Status = "configured"
 	if n.NoMapping {
-		return ns, nil
+		return ns, unmet
 	}
 	saved, _ := savedByOrg(st, n.Name)
 	var unmapped []string
@@ -158,14 +160,24 @@ func (cr *cratesSvc) need(st *store.Store, n crates.Need, orgs []string) (NeedSt
 			unmapped = append(unmapped, o)
 		}
 	}
-	if ns.Mapped > 0 {
+	if ns.Mapped > 0 && len(unmet) == 0 {
 		ns.Status = "mapped"
 	}
 	if len(unmapped) > 0 {
-		return ns, []Unmet{{Integration: n.Name, Problem: fmt.Sprintf("%d organizations are not mapped: %s", len(unmapped), strings.Join(firstN(unmapped, 5), ", ")),
-			Fix: FixMap}}
+		// Every unmet need at once: mapping is listed even before the
+		// integration is configured, so one look shows all the work.
+		unmet = append(unmet, Unmet{Integration: n.Name, Problem: fmt.Sprintf("%s not mapped: %s", plural(len(unmapped), "organization is", "organizations are"),
+			strings.Join(firstN(unmapped, 5), ", ")), Fix: FixMap})
 	}
-	return ns, nil
+	return ns, unmet
+}
+
+// plural words a count: "1 organization is", "3 organizations are".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func firstN(s []string, n int) []string {
@@ -216,7 +228,7 @@ func (e *UnmetError) Error() string {
 		}
 		lines[i] = who + u.Problem
 	}
-	return fmt.Sprintf("crate %s was not unpacked; %d needs are unmet:\n  %s", e.Crate, len(e.Unmet), strings.Join(lines, "\n  "))
+	return fmt.Sprintf("crate %s cannot be unpacked: %s unmet:\n  %s", e.Crate, plural(len(e.Unmet), "need is", "needs are"), strings.Join(lines, "\n  "))
 }
 
 // UnpackOptions choose where a crate's workflows run.
@@ -554,7 +566,11 @@ func (cr *cratesSvc) Runs(_ context.Context, limit int) ([]store.RunRecord, erro
 	if err != nil {
 		return nil, err
 	}
-	return st.Runs(limit)
+	runs, err := st.Runs(limit)
+	if runs == nil {
+		runs = []store.RunRecord{}
+	}
+	return runs, err
 }
 
 // RunByID returns one recorded run with its steps.

@@ -23,7 +23,7 @@ type DevOptions struct {
 	// <dir>/<dir name>.wasm.
 	Output string `json:"output,omitempty"`
 	// Quiet is the debounce period; 0 means 100 ms.
-	Quiet time.Duration `json:"quiet,omitempty"`
+	Quiet time.Duration `json:"quiet_ns,omitempty"`
 	// AllowPrivateNetworks lets the connector reach loopback and private
 	// addresses (local tools, fakes).
 	AllowPrivateNetworks bool `json:"allow_private_networks,omitempty"`

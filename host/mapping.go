@@ -194,13 +194,17 @@ func (mp *mappingsSvc) Refresh(ctx context.Context, integration string, opts Ref
 		seenID   = map[string]bool{}
 		page     int
 	)
+	// fetching is the page being fetched: the pages received so far, plus
+	// one until the callback has taken it.
+	fetching := 1
 	fail := func(err error) error {
-		return &RefreshError{Integration: integration, Page: page, Accounts: len(accounts), Previous: optionsView(previous), Err: err}
+		return &RefreshError{Integration: integration, Page: fetching, Accounts: len(accounts), Previous: optionsView(previous), Err: err}
 	}
 	// The one page loop (Client.AllOrganizations) refuses a repeated
 	// cursor; this callback refuses pages of accounts already received.
 	err = cl.AllOrganizations(ctx, size, func(p abi.OrganizationPage) error {
 		page++
+		fetching = page
 		if page > maxPages {
 			return fmt.Errorf("stopped after %d pages; the tool keeps sending more", maxPages)
 		}
@@ -222,6 +226,7 @@ func (mp *mappingsSvc) Refresh(ctx context.Context, integration string, opts Ref
 		if opts.Progress != nil {
 			opts.Progress(RefreshProgress{Page: page, Accounts: len(accounts), Total: p.Total})
 		}
+		fetching = page + 1
 		return nil
 	})
 	if err != nil {
@@ -411,6 +416,8 @@ func isRule(setBy string) bool { return strings.HasPrefix(setBy, "rule:") }
 // hand (saved or in the draft) keep their accounts unless Overwrite; the
 // rest, including those mapped earlier by rules, are suggested afresh.
 func (mp *mappingsSvc) Suggest(ctx context.Context, integration string, opts SuggestOptions) (*SuggestReport, error) {
+	mp.h.drafts.Lock()
+	defer mp.h.drafts.Unlock()
 	start := time.Now()
 	if err := validGrade("min_confidence", opts.MinConfidence); err != nil {
 		return nil, err
@@ -481,7 +488,7 @@ func (mp *mappingsSvc) Suggest(ctx context.Context, integration string, opts Sug
 	var learned []Suggestion
 	kept := orgs[:0]
 	for _, p := range orgs {
-		if al, ok := aliases.Orgs[p.ID]; ok && al.Same != nil && !taken[al.Same.ID] {
+		if al, ok := aliases.Orgs[p.ID]; ok && al.Same != nil && !taken[al.Same.ID] && !refusedBy(al, al.Same.ID) {
 			if a, ok := byID[al.Same.ID]; ok {
 				taken[a.ID] = true
 				s := Suggestion{Org: p.ID, Account: a.ID, AccountName: a.Name, Rule: "learned", Score: 1, Margin: 1, Confidence: ConfidenceHigh}
@@ -545,9 +552,9 @@ func (mp *mappingsSvc) Suggest(ctx context.Context, integration string, opts Sug
 			delete(draft.Entries, s.Org)
 		}
 	}
-	newOwner := map[string]string{}
+	newOwner := map[string]Suggestion{}
 	for _, s := range rep.Suggestions {
-		newOwner[s.Account] = s.Org
+		newOwner[s.Account] = s
 		if cur, ok := saved[s.Org]; ok && cur.AccountID == s.Account {
 			continue // already saved
 		}
@@ -562,8 +569,11 @@ func (mp *mappingsSvc) Suggest(ctx context.Context, integration string, opts Sug
 			continue
 		}
 		if cur, ok := saved[org]; ok {
-			if other, lost := newOwner[cur.AccountID]; lost && other != org {
-				draft.Entries[org] = store.DraftEntry{Unset: true, SetBy: "rule:reassigned", Why: fmt.Sprintf("account %s now suggested for %s", cur.AccountID, other)}
+			if other, lost := newOwner[cur.AccountID]; lost && other.Org != org {
+				// Held with the suggestion that takes its account: a save
+				// never removes a working mapping for one still in review.
+				draft.Entries[org] = store.DraftEntry{Unset: true, SetBy: "rule:reassigned", Review: other.Review,
+					Why: fmt.Sprintf("account %s now suggested for %s", cur.AccountID, other.Org)}
 				rep.Unset = append(rep.Unset, org)
 			}
 		}
@@ -784,6 +794,8 @@ func resolveAccount(o store.AccountOptions, ref string) (abi.Account, error) {
 // Set puts a hand-made mapping of an organization to an account in the
 // draft. The account is looked up among the pulled options by id or name.
 func (mp *mappingsSvc) Set(_ context.Context, integration, orgRef, accountRef string) (store.DraftEntry, error) {
+	mp.h.drafts.Lock()
+	defer mp.h.drafts.Unlock()
 	st, err := mp.h.openStore()
 	if err != nil {
 		return store.DraftEntry{}, err
@@ -823,6 +835,8 @@ func (mp *mappingsSvc) Set(_ context.Context, integration, orgRef, accountRef st
 // Unset marks an organization's saved mapping for removal in the draft,
 // or drops its pending entry if it has no saved one.
 func (mp *mappingsSvc) Unset(_ context.Context, integration, orgRef string) error {
+	mp.h.drafts.Lock()
+	defer mp.h.drafts.Unlock()
 	st, err := mp.h.openStore()
 	if err != nil {
 		return err
@@ -910,6 +924,8 @@ func (e *ConflictError) Error() string {
 // Save writes an integration's draft to the saved mapping in one
 // transaction and clears the draft; on any error nothing is saved.
 func (mp *mappingsSvc) Save(_ context.Context, integration string, opts SaveOptions) (*SaveResult, error) {
+	mp.h.drafts.Lock()
+	defer mp.h.drafts.Unlock()
 	st, err := mp.h.openStore()
 	if err != nil {
 		return nil, err
@@ -919,15 +935,17 @@ func (mp *mappingsSvc) Save(_ context.Context, integration string, opts SaveOpti
 		return nil, err
 	}
 	res := &SaveResult{Integration: integration}
+	held := map[string]bool{} // a set: Badger may run the transaction again
 	hold := func(org string, e store.DraftEntry) bool {
 		if e.Review && !opts.IncludeReview && e.SetBy != SetByUser {
-			res.Held = append(res.Held, org)
+			held[org] = true
 			return true
 		}
 		return false
 	}
 	_, err = st.SaveDraft(integration, time.Now().UTC(), hold, func(d store.Draft, orgExists func(string) bool) error {
-		if len(d.Entries) == 0 && len(res.Held) == 0 {
+		res.Saved, res.Removed, res.Learned = 0, 0, 0
+		if len(d.Entries) == 0 && len(held) == 0 {
 			return fmt.Errorf("the draft of %s has no changes to save", integration)
 		}
 		final := map[string]string{}
@@ -976,12 +994,17 @@ func (mp *mappingsSvc) Save(_ context.Context, integration string, opts SaveOpti
 	if err != nil {
 		return nil, err
 	}
+	for org := range held {
+		res.Held = append(res.Held, org)
+	}
 	sort.Strings(res.Held)
 	return res, nil
 }
 
 // Discard throws away an integration's draft.
 func (mp *mappingsSvc) Discard(_ context.Context, integration string) (int, error) {
+	mp.h.drafts.Lock()
+	defer mp.h.drafts.Unlock()
 	st, err := mp.h.openStore()
 	if err != nil {
 		return 0, err
@@ -1034,6 +1057,8 @@ type MappingImportReport struct {
 // from CSV into the draft as hand-made mappings. Bad rows are reported by
 // line and left out; nothing is saved until Save.
 func (mp *mappingsSvc) Import(_ context.Context, integration string, r io.Reader) (*MappingImportReport, error) {
+	mp.h.drafts.Lock()
+	defer mp.h.drafts.Unlock()
 	st, err := mp.h.openStore()
 	if err != nil {
 		return nil, err
@@ -1148,6 +1173,8 @@ func (mp *mappingsSvc) Aliases(_ context.Context, integration string) ([]Alias, 
 // ForgetAlias drops an organization's lessons (only those about account,
 // when given) and says how many it dropped.
 func (mp *mappingsSvc) ForgetAlias(_ context.Context, integration, orgRef, account string) (countOut, error) {
+	mp.h.drafts.Lock()
+	defer mp.h.drafts.Unlock()
 	st, err := mp.h.openStore()
 	if err != nil {
 		return countOut{}, err

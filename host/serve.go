@@ -114,6 +114,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.cr.h.serving.mu.Lock()
 	s.cr.h.serving.webhooks = l.Addr().String()
 	s.cr.h.serving.mu.Unlock()
+	defer func() {
+		s.cr.h.serving.mu.Lock()
+		s.cr.h.serving.webhooks = ""
+		s.cr.h.serving.mu.Unlock()
+	}()
 	if s.opts.Listening != nil {
 		s.opts.Listening(l.Addr().String())
 	}

@@ -44,6 +44,32 @@ type serving struct {
 	socket   string
 	webhooks string
 	dev      map[string]*LiveClient // by connector name
+	stopping chan struct{}          // closed when the API stops serving
+}
+
+// stopped returns the channel closed when the API listener closes.
+func (s *serving) stopped() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping == nil {
+		s.stopping = make(chan struct{})
+	}
+	return s.stopping
+}
+
+// stopDev ends the development sessions (they stream until their client
+// leaves or the service stops).
+func (s *serving) stopDev() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping == nil {
+		s.stopping = make(chan struct{})
+	}
+	select {
+	case <-s.stopping:
+	default:
+		close(s.stopping)
+	}
 }
 
 func (h *Host) status() *ServiceStatus {
@@ -139,7 +165,10 @@ func (h *Host) runDev(ctx context.Context, opts DevOptions, config map[string]an
 		h.serving.mu.Unlock()
 	}()
 	emit(DevEvent{Kind: "serving", Connector: m.Name, Version: m.Version, Path: live.Path()})
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-h.serving.stopped():
+	}
 	return nil
 }
 

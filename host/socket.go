@@ -2,7 +2,7 @@ package host
 
 import (
 	"context"
-	"encoding/json"
+
 	"errors"
 	"fmt"
 	"net"
@@ -19,12 +19,17 @@ import (
 //
 //	run/            mode 0700: only the user may enter
 //	run/roost.sock  the API, mode 0600
-//	run/service.json the owner's pid and socket, for messages
+//
+// Who listens (pid, addresses) is asked of the service itself
+// (service.status), so nothing on disk can go stale.
 const (
-	runDirName      = "run"
-	socketName      = "roost.sock"
-	serviceInfoFile = "service.json"
+	runDirName = "run"
+	socketName = "roost.sock"
 )
+
+// maxSocketPath is the longest unix socket path every system takes
+// (sun_path is 108 bytes on Linux, 104 on macOS, with a final NUL).
+const maxSocketPath = 103
 
 // SocketPath is where the service of a home listens.
 func SocketPath(home string) string { return filepath.Join(home, runDirName, socketName) }
@@ -60,7 +65,10 @@ func Dial(ctx context.Context, home string) (*Service, error) {
 	}
 	conn, err := dial(ctx) // a probe: is anyone listening?
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) ||
+			errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENAMETOOLONG) {
+			// No socket, a stale one, or a home whose path is too long for
+			// one (no service can listen there either).
 			return nil, ErrNoService
 		}
 		return nil, fmt.Errorf("connect to the Roost service at %s: %w", sock, err)
@@ -104,6 +112,10 @@ func (h *Host) ListenAPI(ctx context.Context) (*APIListener, error) {
 		return nil, fmt.Errorf("serve the API: %w", err)
 	}
 	sock := SocketPath(h.cfg.Home)
+	if len(sock) > maxSocketPath {
+		return nil, &InvalidInputError{Field: "home", Value: h.cfg.Home,
+			Problem: fmt.Sprintf("is too long for the service's socket (%d bytes; unix sockets allow %d): use a shorter home", len(sock), maxSocketPath)}
+	}
 	os.Remove(sock) // left by a service that died: we hold the store, so it is not live
 	l, err := net.Listen("unix", sock)
 	if err != nil {
@@ -113,8 +125,6 @@ func (h *Host) ListenAPI(ctx context.Context) (*APIListener, error) {
 		l.Close()
 		return nil, fmt.Errorf("serve the API: %w", err)
 	}
-	info, _ := json.Marshal(map[string]any{"pid": os.Getpid(), "socket": sock, "started_at": time.Now().UTC()})
-	os.WriteFile(filepath.Join(dir, serviceInfoFile), info, 0o600)
 	h.serving.mu.Lock()
 	h.serving.socket = sock
 	h.serving.mu.Unlock()
@@ -133,13 +143,13 @@ func (a *APIListener) Socket() string { return a.socket }
 // Close stops taking requests, waits for those in flight until ctx is
 // done (then cuts them), and removes the socket.
 func (a *APIListener) Close(ctx context.Context) error {
+	a.h.serving.stopDev() // dev sessions stream until told: end them first
 	err := a.srv.Shutdown(ctx)
 	if err != nil {
 		a.srv.Close()
 	}
 	<-a.done
 	os.Remove(a.socket)
-	os.Remove(filepath.Join(filepath.Dir(a.socket), serviceInfoFile))
 	a.h.serving.mu.Lock()
 	a.h.serving.socket = ""
 	a.h.serving.mu.Unlock()

@@ -353,3 +353,12 @@ type Removed struct {
 	KVKeys         int `json:"kv_keys"`
 	Mappings       int `json:"mappings"`
 }
+
+// The conversions from the store's records, written as methods so the
+// API table can name them (Organization.of); each is a plain struct
+// conversion, which the compiler checks field for field.
+func (Organization) of(o store.Organization) Organization { return Organization(o) }
+func (Mapping) of(m store.Mapping) Mapping                { return Mapping(m) }
+func (DraftEntry) of(d store.DraftEntry) DraftEntry       { return DraftEntry(d) }
+func (RunRecord) of(r store.RunRecord) RunRecord          { return RunRecord(r) }
+func (Request) of(r store.Request) Request                { return Request(r) }

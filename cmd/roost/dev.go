@@ -78,6 +78,9 @@ func dev(c *cli.Context) error {
 	err = sess.Dev().Run(c.Context, host.DevOptions{Path: c.Args().First(), Output: c.String("output"),
 		Quiet: c.Duration("quiet"), AllowPrivateNetworks: c.Bool("allow-private-networks"), Events: events}, config)
 	once.Do(done)
+	if err == nil && c.Context.Err() == nil {
+		printf(w, "the Roost service stopped, and the session with it\n")
+	}
 	var ce *host.ConfigError
 	if errors.As(err, &ce) {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%w; give the values with --config KEY=VALUE or --config-file FILE (a development session keeps them in memory only)", err)}

@@ -18,7 +18,11 @@ import (
 func message(err error) string {
 	var unmet *host.UnmetError
 	if errors.As(err, &unmet) {
-		lines := []string{fmt.Sprintf("crate %s was not unpacked; %d needs are unmet:", unmet.Crate, len(unmet.Unmet))}
+		n := fmt.Sprintf("%d needs are", len(unmet.Unmet))
+		if len(unmet.Unmet) == 1 {
+			n = "1 need is"
+		}
+		lines := []string{fmt.Sprintf("crate %s cannot be unpacked: %s unmet:", unmet.Crate, n)}
 		for _, u := range unmet.Unmet {
 			who := u.Integration
 			if who != "" {
@@ -37,10 +41,23 @@ func message(err error) string {
 		return strings.TrimSpace(err.Error()) // one problem a line
 	}
 	msg := oneLine(err.Error())
+	if flag, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		// The flag package names it with one dash; say it as typed.
+		msg = fmt.Sprintf("unknown flag --%s; see the command's --help", strings.TrimPrefix(flag, "-"))
+	}
+	if topic, ok := strings.CutPrefix(msg, "No help topic for '"); ok {
+		msg = fmt.Sprintf("unknown command %q; see the command group's --help", strings.TrimSuffix(topic, "'"))
+	}
 	if h := hint(err); h != "" {
 		msg += "; " + h
 	}
 	return msg
+}
+
+// usageText says whether urfave/cli's error text is a command-line mistake.
+func usageText(s string) bool {
+	return strings.Contains(s, "flag provided but not defined") || strings.HasPrefix(s, "Required flag") ||
+		strings.HasPrefix(s, "No help topic for")
 }
 
 // fixCommand words what meets an unmet need.
@@ -196,7 +213,7 @@ func exitCode(err error) int {
 	case errors.As(err, &inUse), errors.As(err, &gone), errors.As(err, &running):
 		return exitBusy
 	}
-	if strings.Contains(err.Error(), "flag provided but not defined") || strings.HasPrefix(err.Error(), "Required flag") {
+	if usageText(err.Error()) {
 		return exitUsage
 	}
 	return exitFailure

@@ -20,7 +20,7 @@ func mappingCommand() *cli.Command {
 		Name:    "mapping",
 		Aliases: []string{"map"},
 		Usage:   "link each organization to its account in an integrated tool",
-		Description: `Mapping an integration takes four steps:
+		Description: `Mapping an integration takes these steps:
 
   roost mapping refresh halopsa          # pull the tool's accounts (the options)
   roost mapping suggest halopsa          # match them to organizations with rules, into a draft

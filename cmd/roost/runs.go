@@ -28,6 +28,9 @@ func runsCommand() *cli.Command {
 					if c.Bool("json") {
 						return writeJSON(c.App.Writer, runs)
 					}
+					if len(runs) == 0 {
+						return printf(c.App.Writer, "no runs yet: unpack a crate (roost crates list), then roost run WORKFLOW --org ORG\n")
+					}
 					tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 					fmt.Fprintln(tw, "ID\tSTARTED\tCRATE\tWORKFLOW\tORG\tSTATUS\t")
 					for _, r := range runs {

@@ -98,7 +98,11 @@ stops after the run in progress.`,
 					}
 					say("%s/%s for %s (%s): %s in %s", j.Crate, j.Workflow, org, j.Trigger, run.Status, run.Duration.Round(time.Millisecond))
 				}})
-			return srv.Serve(c.Context)
+			err = srv.Serve(c.Context)
+			if err == nil && !c.Bool("json") {
+				say("stopped; commands on %s open it themselves again", home)
+			}
+			return err
 		},
 	}
 }

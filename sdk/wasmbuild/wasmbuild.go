@@ -45,7 +45,12 @@ func Go(ctx context.Context, dir, out string, o Options) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(absOut), 0o755); err != nil {
 		return "", err
 	}
-	tmp := fmt.Sprintf("%s.%d.building", absOut, os.Getpid())
+	f, err := os.CreateTemp(filepath.Dir(absOut), filepath.Base(absOut)+".*.building")
+	if err != nil {
+		return "", err
+	}
+	tmp := f.Name()
+	f.Close()
 	args := []string{"build", "-trimpath"}
 	if !o.Command {
 		args = append(args, "-buildmode=c-shared")

@@ -13,8 +13,13 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
+
+// errLoadPanicked is what waiters get when the load they waited for
+// panicked.
+var errLoadPanicked = errors.New("registry: the load panicked")
 
 // Registry maps keys to loaded values. The zero value is ready to use; it
 // is safe for concurrent use.
@@ -51,6 +56,8 @@ func (r *Registry[T]) Get(ctx context.Context, key string, load func() (T, error
 	r.m[key] = e
 	r.mu.Unlock()
 
+	defer close(e.done) // waiters never hang, even if load panics
+	e.err = errLoadPanicked
 	e.v, e.err = load()
 	if e.err != nil {
 		r.mu.Lock()
@@ -59,7 +66,6 @@ func (r *Registry[T]) Get(ctx context.Context, key string, load func() (T, error
 		}
 		r.mu.Unlock()
 	}
-	close(e.done)
 	return e.v, e.err
 }
 

@@ -182,7 +182,18 @@ func (s *Store) SaveDraft(integ string, now time.Time, hold func(org string, e D
 				continue
 			}
 			a := learned.Orgs[org]
-			a.Never = append(a.Never, AliasAccount{ID: e.Suggested, Name: e.SuggestedName, At: now})
+			// The suggestion refused is never suggested again, even when it
+			// was a lesson itself; the account chosen is no longer refused.
+			never := a.Never[:0]
+			for _, n := range a.Never {
+				if n.ID != e.Suggested && (e.Unset || n.ID != e.AccountID) {
+					never = append(never, n)
+				}
+			}
+			a.Never = append(never, AliasAccount{ID: e.Suggested, Name: e.SuggestedName, At: now})
+			if a.Same != nil && a.Same.ID == e.Suggested {
+				a.Same = nil
+			}
 			if !e.Unset {
 				a.Same = &AliasAccount{ID: e.AccountID, Name: e.AccountName, At: now}
 			}
