@@ -6,14 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
-	"github.com/roosthq/roost/host/internal/match"
+	"github.com/roosthq/roost/host/internal/orgs"
 	"github.com/roosthq/roost/host/internal/store"
 )
 
@@ -50,81 +49,7 @@ func (e *NoOrganizationError) Error() string {
 
 // Slug makes an organization id from a name: lower-case letters, digits
 // and single hyphens ("Müller & Söhne GmbH" → "muller-sohne-gmbh").
-func Slug(name string) string {
-	var b strings.Builder
-	dash := false
-	for _, tok := range strings.Fields(strings.Join(slugWords(name), " ")) {
-		if tok == "and" && b.Len() > 0 {
-			continue
-		}
-		if dash {
-			b.WriteByte('-')
-		}
-		b.WriteString(tok)
-		dash = true
-	}
-	s := b.String()
-	if len(s) > 64 {
-		s = strings.TrimRight(s[:64], "-")
-	}
-	return s
-}
-
-func slugWords(name string) []string {
-	// Reuse the matcher's folding of accents and punctuation, keeping legal
-	// forms (they tell "Acme Ltd" from "Acme GmbH").
-	n := match.Normalize(name + " x")
-	words := append([]string(nil), n.Tokens...)
-	if len(words) > 0 && words[len(words)-1] == "x" {
-		words = words[:len(words)-1]
-	}
-	if n.Legal != "" {
-		words = append(words, strings.Fields(n.Legal)...)
-	}
-	return words
-}
-
-// validID checks an organization id given by the user.
-func validID(id string) error {
-	if id == "" {
-		return errors.New("the id is empty")
-	}
-	if len(id) > 64 {
-		return fmt.Errorf("id %q is longer than 64 characters", id)
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return fmt.Errorf("id %q: use lower-case letters, digits, '-', '_' and '.'", id)
-		}
-	}
-	return nil
-}
-
-func cleanList(in []string) []string {
-	var out []string
-	for _, s := range in {
-		for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' }) {
-			if p := strings.TrimSpace(part); p != "" && !slices.Contains(out, p) {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
-}
-
-func cleanDomains(in []string) ([]string, error) {
-	var out []string
-	for _, d := range cleanList(in) {
-		dom := match.Domain(d)
-		if dom == "" || strings.ContainsAny(dom, " /") || !strings.Contains(dom, ".") {
-			return nil, fmt.Errorf("domain %q is not a domain such as acme.com", d)
-		}
-		if !slices.Contains(out, dom) {
-			out = append(out, dom)
-		}
-	}
-	return out, nil
-}
+func Slug(name string) string { return orgs.Slug(name) }
 
 // Add creates an organization.
 func (o *organizationsSvc) Add(_ context.Context, in OrgInput) (store.Organization, error) {
@@ -136,7 +61,7 @@ func (o *organizationsSvc) Add(_ context.Context, in OrgInput) (store.Organizati
 	if err != nil {
 		return store.Organization{}, err
 	}
-	org, err := buildOrg(in, newOrgSet(all))
+	org, err := buildOrg(in, orgs.NewSet(all))
 	if err != nil {
 		return store.Organization{}, err
 	}
@@ -147,77 +72,6 @@ func (o *organizationsSvc) Add(_ context.Context, in OrgInput) (store.Organizati
 		return store.Organization{}, err
 	}
 	return org, nil
-}
-
-// orgSet is what buildOrg checks a new organization against.
-type orgSet struct {
-	taken map[string]bool
-	own   *store.Organization
-}
-
-func newOrgSet(all []store.Organization) *orgSet {
-	s := &orgSet{taken: make(map[string]bool, len(all))}
-	for i := range all {
-		s.add(all[i])
-	}
-	return s
-}
-
-func (s *orgSet) add(o store.Organization) {
-	s.taken[o.ID] = true
-	if o.Own {
-		s.own = &o
-	}
-}
-
-// buildOrg checks an input against the existing organizations.
-func buildOrg(in OrgInput, set *orgSet) (store.Organization, error) {
-	name := strings.TrimSpace(in.Name)
-	if name == "" {
-		return store.Organization{}, errors.New("an organization needs a name")
-	}
-	taken, own := set.taken, set.own
-	id := in.ID
-	if id == "" {
-		base := Slug(name)
-		if base == "" {
-			base = "org"
-		}
-		id = base
-		for n := 2; taken[id]; n++ {
-			id = base + "-" + strconv.Itoa(n)
-		}
-	} else if err := validID(id); err != nil {
-		return store.Organization{}, err
-	}
-	if in.Own && own != nil && own.ID != id {
-		return store.Organization{}, fmt.Errorf("%q is already your own organization; there is only one", own.ID)
-	}
-	parent := in.ParentID
-	if parent == "" && !in.Own && own != nil {
-		parent = own.ID
-	}
-	if parent != "" && !taken[parent] {
-		return store.Organization{}, &NoOrganizationError{Ref: parent}
-	}
-	if parent == id {
-		return store.Organization{}, errors.New("an organization cannot manage itself")
-	}
-	domains, err := cleanDomains(in.Domains)
-	if err != nil {
-		return store.Organization{}, err
-	}
-	attrs := map[string]string{}
-	for k, v := range in.Attributes {
-		k = strings.TrimSpace(k)
-		if k == "" {
-			return store.Organization{}, errors.New("an attribute needs a name")
-		}
-		attrs[k] = strings.TrimSpace(v)
-	}
-	now := time.Now().UTC()
-	return store.Organization{ID: id, Name: name, ParentID: parent, Domains: domains, Tags: cleanList(in.Tags),
-		Attributes: attrs, Disabled: in.Disabled, Own: in.Own, CreatedAt: now, UpdatedAt: now}, nil
 }
 
 // List returns every organization, sorted by name.
@@ -298,7 +152,7 @@ func (o *organizationsSvc) Update(_ context.Context, ref string, ch OrgChange) (
 		org.Name = strings.TrimSpace(*ch.Name)
 	}
 	if ch.ID != nil {
-		if err := validID(*ch.ID); err != nil {
+		if err := orgs.ValidID(*ch.ID); err != nil {
 			return store.Organization{}, err
 		}
 		org.ID = *ch.ID
@@ -315,12 +169,12 @@ func (o *organizationsSvc) Update(_ context.Context, ref string, ch OrgChange) (
 		org.ParentID = *ch.ParentID
 	}
 	if ch.Domains != nil {
-		if org.Domains, err = cleanDomains(*ch.Domains); err != nil {
+		if org.Domains, err = orgs.CleanDomains(*ch.Domains); err != nil {
 			return store.Organization{}, err
 		}
 	}
 	if ch.Tags != nil {
-		org.Tags = cleanList(*ch.Tags)
+		org.Tags = orgs.CleanList(*ch.Tags)
 	}
 	for k, v := range ch.Attributes {
 		if org.Attributes == nil {
@@ -428,7 +282,7 @@ func (o *organizationsSvc) Import(_ context.Context, r io.Reader, opts ImportOpt
 		known[c] = true
 	}
 	rep := &ImportReport{Created: []string{}, Updated: []string{}, Errors: []RowProblem{}}
-	set := newOrgSet(existing)
+	set := orgs.NewSet(existing)
 	var rows []store.Organization
 	inFile := map[string]int{} // id → line
 	parentOf := map[int]string{}
@@ -460,7 +314,7 @@ func (o *organizationsSvc) Import(_ context.Context, r io.Reader, opts ImportOpt
 			}
 		}
 		if in.ID != "" {
-			if err := validID(in.ID); err != nil {
+			if err := orgs.ValidID(in.ID); err != nil {
 				bad("orgSlug: %v", err)
 				return nil
 			}
@@ -472,12 +326,12 @@ func (o *organizationsSvc) Import(_ context.Context, r io.Reader, opts ImportOpt
 		parent := in.ParentID
 		in.ParentID = "" // checked once every row is read; "" means the user's own organization
 		if in.ID != "" {
-			delete(set.taken, in.ID) // an existing id is updated, not a clash
+			set.Free(in.ID) // an existing id is updated, not a clash
 			in.Own = byID[in.ID].Own
 		}
 		org, err := buildOrg(in, set)
 		if in.ID != "" && byID[in.ID].ID != "" {
-			set.taken[in.ID] = true
+			set.Take(in.ID)
 		}
 		if err != nil {
 			bad("%v", err)
@@ -493,7 +347,7 @@ func (o *organizationsSvc) Import(_ context.Context, r io.Reader, opts ImportOpt
 		if parent != "" {
 			parentOf[len(rows)] = parent
 		}
-		set.add(org)
+		set.Add(org)
 		inFile[org.ID] = line
 		lineOf[org.ID] = line
 		rows = append(rows, org)
@@ -646,4 +500,15 @@ func eachRow(cr *csv.Reader, col map[string]int, fn func(line int, rec []string,
 			return bad, err
 		}
 	}
+}
+
+// buildOrg applies the organizations' rules (package orgs) to an input;
+// the unknown parent comes back as the host's own error.
+func buildOrg(in OrgInput, set *orgs.Set) (store.Organization, error) {
+	org, err := orgs.Build(orgs.Input(in), set, time.Now().UTC())
+	var unknown *orgs.UnknownError
+	if errors.As(err, &unknown) {
+		return org, &NoOrganizationError{Ref: unknown.Ref}
+	}
+	return org, err
 }
