@@ -166,9 +166,10 @@ func connectorNew(c *cli.Context) error {
 	if data.Module == "" {
 		data.Module = "example.com/" + name
 	}
-	files := map[string]*template.Template{"main.go": mainTmpl, "main_test.go": testTmpl, "README.md": readmeTmpl}
+	files := map[string]*template.Template{"main.go": scaffoldTemplate("go/main.go.tmpl"),
+		"main_test.go": scaffoldTemplate("go/main_test.go.tmpl"), "README.md": scaffoldTemplate("go/README.md.tmpl")}
 	if !inRoost {
-		files["go.mod"] = goModTmpl
+		files["go.mod"] = scaffoldTemplate("go/go.mod.tmpl")
 		data.SDK = sdk
 		data.GoVersion = goVersion(sdk)
 	}
@@ -231,21 +232,14 @@ type scaffoldData struct {
 	Name, Ident, Module, SDK, GoVersion string
 }
 
-var goModTmpl = scaffoldTemplate("go/go.mod.tmpl")
-
-var mainTmpl = scaffoldTemplate("go/main.go.tmpl")
-
-var testTmpl = scaffoldTemplate("go/main_test.go.tmpl")
-
-var readmeTmpl = scaffoldTemplate("go/README.md.tmpl")
-
 // newCConnector writes a C connector with Roost's C SDK beside it.
 func newCConnector(c *cli.Context, name, dir, abs string) error {
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return err
 	}
 	data := scaffoldData{Name: name, Ident: ident(name)}
-	for file, t := range map[string]*template.Template{name + ".c": cTmpl, "build.sh": buildShTmpl, "README.md": cReadmeTmpl} {
+	for file, t := range map[string]*template.Template{name + ".c": scaffoldTemplate("c/connector.c.tmpl"),
+		"build.sh": scaffoldTemplate("c/build.sh.tmpl"), "README.md": scaffoldTemplate("c/README.md.tmpl")} {
 		var b bytes.Buffer
 		if err := t.Execute(&b, data); err != nil {
 			return err
@@ -272,18 +266,13 @@ func newCConnector(c *cli.Context, name, dir, abs string) error {
 	return printf(w, "next:\n  cd %s\n  ./build.sh              # %s.wasm (needs clang and wasi-libc; ./build.sh --install as root on Debian)\n  roost dev %s.wasm       # serve it, reloading whenever you rebuild\n", dir, name, name)
 }
 
-var cTmpl = scaffoldTemplate("c/connector.c.tmpl")
-
-var buildShTmpl = scaffoldTemplate("c/build.sh.tmpl")
-
-var cReadmeTmpl = scaffoldTemplate("c/README.md.tmpl")
-
 // templates are the files roost connector new writes, one per file.
 //
 //go:embed templates
 var templates embed.FS
 
-// scaffoldTemplate parses one of the embedded templates.
+// scaffoldTemplate parses one of the embedded templates when it is used
+// (not at start-up: every roost process would pay for it).
 func scaffoldTemplate(path string) *template.Template {
 	return template.Must(template.New(path).ParseFS(templates, "templates/"+path)).Lookup(filepath.Base(path))
 }
