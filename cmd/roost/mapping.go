@@ -186,7 +186,7 @@ suggests the refused account again (roost mapping aliases).`,
 				printf(w, "left out: %d suggestions below --min-confidence %s\n", rep.BelowMin, c.String("min-confidence"))
 			}
 			if rep.Learned > 0 {
-				printf(w, "learned: %d organizations mapped as you chose before (roost mapping aliases %s)\n", rep.Learned, name)
+				printf(w, "learned: %d organizations mapped as you chose before (roost mapping aliases list %s)\n", rep.Learned, name)
 			}
 			if len(rep.Refused) > 0 {
 				printf(w, "refused: %d suggestions of accounts you had refused for those organizations: %s\n", len(rep.Refused), strings.Join(firstOf(rep.Refused, 10), ", "))
@@ -384,7 +384,7 @@ for the next roost mapping suggest (see roost mapping aliases).`,
 			w := c.App.Writer
 			printf(w, "saved the mapping of %s: %d set, %d removed\n", name, res.Saved, res.Removed)
 			if res.Learned > 0 {
-				printf(w, "learned %d choices that differ from the suggestions (roost mapping aliases %s)\n", res.Learned, name)
+				printf(w, "learned %d choices that differ from the suggestions (roost mapping aliases list %s)\n", res.Learned, name)
 			}
 			if len(res.Held) > 0 {
 				printf(w, "held for review: %d suggestions stay in the draft (roost mapping show %s --review; set them, or save --include-review)\n", len(res.Held), name)
@@ -561,56 +561,68 @@ func firstOf(list []string, n int) []string {
 func mappingAliasesCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "aliases",
-		Usage: "what suggest learned from your choices: list, or forget one",
+		Usage: "what suggest learned from your choices: list, remove",
 		Description: `When a saved mapping differs from what was suggested, Roost keeps the
 choice: the organization is the account you chose ("same"), and is not the one
 suggested ("never"). The next roost mapping suggest uses them.
 
-  roost mapping aliases halopsa
-  roost mapping aliases halopsa --forget acme-corp [--account 1042]`,
-		ArgsUsage: "INTEGRATION",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "forget", Usage: "forget what was learned for this organization"},
-			&cli.StringFlag{Name: "account", Usage: "with --forget: only what concerns this account"},
-			jsonFlag(),
-		},
-		Action: func(c *cli.Context) error {
-			name, err := oneIntegration(c, "aliases")
-			if err != nil {
-				return err
-			}
-			h, err := connect(c)
-			if err != nil {
-				return err
-			}
-			defer h.close()
-			w := c.App.Writer
-			if org := c.String("forget"); org != "" {
-				n, err := h.Mappings().ForgetAlias(c.Context, name, org, c.String("account"))
-				if err != nil {
-					return err
-				}
-				if c.Bool("json") {
-					return writeJSON(w, map[string]int{"forgotten": n})
-				}
-				return printf(w, "forgot %d lessons for %s in %s\n", n, org, name)
-			}
-			list, err := h.Mappings().Aliases(c.Context, name)
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				return writeJSON(w, list)
-			}
-			if len(list) == 0 {
-				return printf(w, "nothing learned for %s yet\n", name)
-			}
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ORG\tKIND\tACCOUNT\tSINCE\t")
-			for _, a := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\n", a.Org, a.Kind, a.Account, a.AccountName, a.At.Local().Format("2006-01-02"))
-			}
-			return tw.Flush()
+  roost mapping aliases list halopsa
+  roost mapping aliases remove halopsa acme-corp [ACCOUNT]`,
+		Subcommands: []*cli.Command{
+			{
+				Name: "list", Usage: "list an integration's lessons", ArgsUsage: "INTEGRATION", Flags: []cli.Flag{jsonFlag()},
+				Action: func(c *cli.Context) error {
+					name, err := oneIntegration(c, "aliases list")
+					if err != nil {
+						return err
+					}
+					h, err := connect(c)
+					if err != nil {
+						return err
+					}
+					defer h.close()
+					list, err := h.Mappings().Aliases(c.Context, name)
+					if err != nil {
+						return err
+					}
+					w := c.App.Writer
+					if c.Bool("json") {
+						return writeJSON(w, list)
+					}
+					if len(list) == 0 {
+						return printf(w, "nothing learned for %s yet: it learns when you save a mapping that differs from a suggestion\n", name)
+					}
+					tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "ORG\tKIND\tACCOUNT\tSINCE\t")
+					for _, a := range list {
+						fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\n", a.Org, a.Kind, a.Account, a.AccountName, a.At.Local().Format("2006-01-02"))
+					}
+					return tw.Flush()
+				},
+			},
+			{
+				Name: "remove", Usage: "forget what was learned for an organization (or only about one account)",
+				ArgsUsage: "INTEGRATION ORG [ACCOUNT]", Flags: []cli.Flag{jsonFlag()},
+				Action: func(c *cli.Context) error {
+					if c.NArg() < 2 || c.NArg() > 3 {
+						return usageErrorf("aliases remove takes INTEGRATION ORG [ACCOUNT]")
+					}
+					h, err := connect(c)
+					if err != nil {
+						return err
+					}
+					defer h.close()
+					name, org := c.Args().Get(0), c.Args().Get(1)
+					n, err := h.Mappings().ForgetAlias(c.Context, name, org, c.Args().Get(2))
+					if err != nil {
+						return err
+					}
+					if c.Bool("json") {
+						return writeJSON(c.App.Writer, map[string]int{"removed": n})
+					}
+					return printf(c.App.Writer, "removed %d lessons for %s in %s\n", n, org, name)
+				},
+			},
 		},
 	}
 }
