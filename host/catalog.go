@@ -88,19 +88,11 @@ func (h *Host) catalogue(ctx context.Context, st *store.Store) ([]Available, []C
 	var out []Available
 	var problems []CatalogProblem
 	if h.cfg.Bundled != nil {
-		idx, err := readBundleIndex(h.cfg.Bundled)
+		bundled, err := h.bundled()
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, e := range idx.Connectors {
-			var m abi.Manifest
-			if err := json.Unmarshal(e.Manifest, &m); err != nil {
-				return nil, nil, fmt.Errorf("bundled connector %s: manifest: %w", e.File, err)
-			}
-			a := newAvailable(&m, SourceBundled, e.SHA256, e.Size)
-			a.bundleFile = e.File
-			out = append(out, a)
-		}
+		out = append(out, bundled...)
 	}
 	for _, dir := range catalogsOf(ctx, h.cfg.Catalogs) {
 		entries, err := os.ReadDir(dir)
@@ -327,4 +319,27 @@ func catalogsOf(ctx context.Context, own []string) []string {
 		}
 	}
 	return out
+}
+
+// bundled lists the bundled connectors, read once: Config.Bundled does not
+// change while the host runs, and a service lists them on every page.
+func (h *Host) bundled() ([]Available, error) {
+	h.bundledOnce.Do(func() {
+		idx, err := readBundleIndex(h.cfg.Bundled)
+		if err != nil {
+			h.bundledErr = err
+			return
+		}
+		for _, e := range idx.Connectors {
+			var m abi.Manifest
+			if err := json.Unmarshal(e.Manifest, &m); err != nil {
+				h.bundledErr = fmt.Errorf("bundled connector %s: manifest: %w", e.File, err)
+				return
+			}
+			a := newAvailable(&m, SourceBundled, e.SHA256, e.Size)
+			a.bundleFile = e.File
+			h.bundledList = append(h.bundledList, a)
+		}
+	})
+	return slices.Clone(h.bundledList), h.bundledErr
 }

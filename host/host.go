@@ -104,6 +104,11 @@ type Host struct {
 
 	home    homeState // the store and what hangs off it, opened on first use
 	serving serving   // what a host serving its API keeps
+	// The bundled connectors' listing, read once.
+	bundledOnce sync.Once
+	bundledList []Available
+	bundledErr  error
+
 	// drafts serializes changes to mapping drafts and aliases, each a read
 	// and a write of one record: a service serves many clients at once.
 	drafts sync.Mutex
