@@ -186,7 +186,7 @@ func (c *Connector) tokenSource(auth *abi.Auth, full map[string]any, policy http
 	}
 	policy.Auth, policy.Reauth = nil, nil
 	sum := sha256.Sum256([]byte(c.Manifest().Name + "\x00" + tokenURL + "\x00" + id + "\x00" + secret + "\x00" + refresh + "\x00" + strings.Join(auth.Scopes, " ") +
-		"\x00" + auth.TokenRequest + "\x00" + auth.TokenPath + "\x00" + auth.ExpiresPath))
+		"\x00" + auth.TokenRequest + "\x00" + auth.TokenPath + "\x00" + auth.ExpiresPath + "\x00" + fmt.Sprint(auth.TokenParams)))
 	key := hex.EncodeToString(sum[:])
 	c.host.mu.Lock()
 	defer c.host.mu.Unlock()
@@ -197,7 +197,7 @@ func (c *Connector) tokenSource(auth *abi.Auth, full map[string]any, policy http
 		c.host.tokens = map[string]*oauth.ClientCredentials{}
 	}
 	src := &oauth.ClientCredentials{
-		TokenURL: tokenURL, ClientID: id, Secret: secret, Scopes: auth.Scopes,
+		TokenURL: tokenURL, ClientID: id, Secret: secret, Scopes: auth.Scopes, Params: auth.TokenParams,
 		Post: func(ctx context.Context, u string, form url.Values) (int, []byte, error) {
 			req := &abi.HTTPRequest{Method: "POST", URL: u, Header: map[string][]string{
 				"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"application/json"}}}

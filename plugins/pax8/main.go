@@ -5,9 +5,8 @@
 // licence true-up an MSP automates.
 //
 // The host fetches the OAuth2 token (client credentials at token_url, as a
-// JSON body, which Pax8's Auth0 token service wants) and adds it to every
-// request. Pax8 also wants audience=api://p8p.client in that body, which
-// the host cannot send yet; see docs/connectors.md.
+// JSON body naming the audience api://p8p.client, which Pax8's Auth0 token
+// service wants) and adds it to every request.
 //
 // Pax8 lists page by a 0-based page number and size (at most 200) and say
 // totalPages in a page block.
@@ -48,7 +47,7 @@ var Connector = sdk.Connector{
 			Description: "Pax8's token endpoint; leave the default."},
 	},
 	Auth: &sdk.Auth{Type: sdk.AuthOAuth2ClientCredentials, TokenURL: "{config.token_url}", TokenRequest: "json",
-		ClientID: "client_id", Secret: "client_secret"},
+		ClientID: "client_id", Secret: "client_secret", TokenParams: map[string]string{"audience": "api://p8p.client"}},
 	Hosts: []string{"{config.base_url}", "{config.token_url}"},
 	Actions: []sdk.Action{
 		sdk.NewAction("get_company", "Fetches one company by id.", getCompany),

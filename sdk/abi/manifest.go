@@ -141,6 +141,11 @@ type Auth struct {
 	// TokenRequest is how the token request is encoded: "form" (the
 	// default, RFC 6749) or "json".
 	TokenRequest string `json:"token_request,omitempty"`
+	// TokenParams are further fields of the client-credentials token
+	// request that a tool requires, such as Auth0's "audience". They are
+	// not secret (they are in the manifest) and may not replace the grant's
+	// own fields.
+	TokenParams map[string]string `json:"token_params,omitempty"`
 	// TokenPath is the dot path to the token in the answer; default
 	// "access_token". ExpiresPath likewise for its lifetime in seconds;
 	// default "expires_in".
@@ -547,6 +552,12 @@ func (a *Auth) validate(fields map[string]*Field) error {
 		}
 		if a.TokenRequest != "" && a.TokenRequest != "form" && a.TokenRequest != "json" {
 			return fmt.Errorf("token_request %q: want form or json", a.TokenRequest)
+		}
+		for k := range a.TokenParams {
+			switch k {
+			case "", "grant_type", "client_id", "client_secret", "scope", "refresh_token", "code", "redirect_uri", "code_verifier":
+				return fmt.Errorf("token_params: %q is not a field a connector may set", k)
+			}
 		}
 	}
 	if (a.Type == AuthHeader || a.Type == AuthQuery) && a.Name == "" {

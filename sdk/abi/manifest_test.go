@@ -2,6 +2,7 @@ package abi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -247,6 +248,27 @@ func TestCodeForStatus(t *testing.T) {
 		429: CodeRateLimited, 500: CodeUnavailable, 503: CodeUnavailable, 504: CodeTimeout, 700: CodeUpstream} {
 		if got := CodeForStatus(status); got != want {
 			t.Errorf("CodeForStatus(%d) = %s, want %s", status, got, want)
+		}
+	}
+}
+
+func TestTokenParams(t *testing.T) {
+	base := `{"abi":"1.0","name":"tool","version":"1.0.0","category":"PSA","description":"d",
+		"config":[{"name":"id","type":"string","required":true},{"name":"secret","type":"string","secret":true,"required":true}],
+		"auth":{"type":"oauth2_client_credentials","token_url":"https://login.example/token","client_id":"id","secret":"secret","token_params":%s},
+		"hosts":["api.example.com","login.example"],"actions":[{"name":"a"}]}`
+	for params, want := range map[string]string{
+		`{"audience":"api://p8p.client"}`: "",
+		`{"client_secret":"x"}`:           `token_params: "client_secret" is not a field a connector may set`,
+		`{"grant_type":"password"}`:       `token_params: "grant_type" is not a field a connector may set`,
+	} {
+		var m Manifest
+		if err := json.Unmarshal([]byte(fmt.Sprintf(base, params)), &m); err != nil {
+			t.Fatal(err)
+		}
+		err := m.Validate()
+		if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {
+			t.Errorf("token_params %s: %v, want %q", params, err, want)
 		}
 	}
 }

@@ -252,6 +252,11 @@ func (f *fakeHost) oauthToken(ctx context.Context) (string, error) {
 	if len(a.Scopes) > 0 {
 		form.Set("scope", strings.Join(a.Scopes, " "))
 	}
+	for k, v := range a.TokenParams {
+		if form.Get(k) == "" {
+			form.Set(k, v)
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, "POST", tokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return "", err

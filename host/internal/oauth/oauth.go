@@ -28,7 +28,9 @@ type ClientCredentials struct {
 	ClientID string
 	Secret   string
 	Scopes   []string
-	Post     PostForm
+	// Params are further fields of the token request (Auth0's audience).
+	Params map[string]string
+	Post   PostForm
 	// PostJSON, if set, sends the token request as a JSON object instead
 	// of a form (some APIs want that).
 	PostJSON PostJSON
@@ -118,6 +120,11 @@ func (c *ClientCredentials) fetch(ctx context.Context) (string, time.Duration, e
 	}
 	if len(c.Scopes) > 0 && c.RefreshToken == "" {
 		form.Set("scope", strings.Join(c.Scopes, " "))
+	}
+	for k, v := range c.Params {
+		if form.Get(k) == "" {
+			form.Set(k, v)
+		}
 	}
 	var (
 		status int

@@ -9,9 +9,6 @@
 // details}. Requests without a valid bearer token get 401. It can
 // rate-limit (429 with Retry-After) and misbehave by ignoring page, so
 // every page is the first.
-//
-// The connector's host cannot send an audience yet (see
-// Options.AcceptMissingAudience).
 package pax8
 
 import (
@@ -85,9 +82,8 @@ type Options struct {
 	// Defaults "roost-client" and "roost-secret".
 	ClientID, ClientSecret string
 	// AcceptMissingAudience issues tokens for requests that name no
-	// audience, as an Auth0 tenant with a default audience would. Pax8
-	// documents the audience as required, and the Roost host cannot send
-	// one yet, so the connector's tests set this; false is Pax8's contract.
+	// audience, as an Auth0 tenant with a default audience would; false is
+	// Pax8's contract (the audience is required).
 	AcceptMissingAudience bool
 	// Count is how many fake companies to make. Default 25; every tenth
 	// is Inactive.
