@@ -127,6 +127,7 @@ func (h *Host) ListenAPI(ctx context.Context) (*APIListener, error) {
 	}
 	h.serving.mu.Lock()
 	h.serving.socket = sock
+	h.serving.stopping = make(chan struct{}) // a new listener: dev sessions run until it closes
 	h.serving.mu.Unlock()
 	a := &APIListener{h: h, socket: sock, done: make(chan struct{}),
 		srv: &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second}}
